@@ -1,0 +1,1 @@
+"""Loyalty Orchestration: loyalty-points redemptions as Temporal sagas."""

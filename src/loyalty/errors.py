@@ -1,0 +1,79 @@
+"""The one error tree of the product.
+
+Every error the product raises on purpose descends from ``LoyaltyError``; the
+API maps this tree to HTTP in exactly one handler, the CLI to exit codes, and
+activities to Temporal application errors: non-retryable for every branch
+but ``UnavailableError``.
+
+    LoyaltyError
+     ├── NotFoundError                 unknown member, account, reward, hold, redemption
+     ├── ValidationError               input that can never succeed (bad amount, bad state)
+     ├── IdempotencyConflictError      same idempotency key, different arguments
+     ├── BusinessRefusal               the request is valid but the rules say no
+     │    ├── InsufficientPointsError
+     │    ├── NotEligibleError
+     │    ├── FraudDeniedError
+     │    └── OutOfStockError
+     ├── InvalidStateError             the target exists but is in the wrong state
+     │                                 (hold already captured, refund beyond capture, ...)
+     └── UnavailableError              a dependency is down or slow: the only branch
+                                       that is worth retrying
+
+``code`` is the stable machine-readable name; ``reasons`` lists every
+human-readable reason, so a refusal explains itself in one round trip.
+"""
+
+from __future__ import annotations
+
+
+class LoyaltyError(Exception):
+    """Root of every error the product raises deliberately."""
+
+    code = "loyalty_error"
+
+    def __init__(self, message: str, *, reasons: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reasons = list(reasons) if reasons else [message]
+
+
+class NotFoundError(LoyaltyError):
+    code = "not_found"
+
+
+class ValidationError(LoyaltyError):
+    code = "invalid_input"
+
+
+class IdempotencyConflictError(LoyaltyError):
+    code = "idempotency_conflict"
+
+
+class InvalidStateError(LoyaltyError):
+    code = "invalid_state"
+
+
+class BusinessRefusal(LoyaltyError):
+    code = "refused"
+
+
+class InsufficientPointsError(BusinessRefusal):
+    code = "insufficient_points"
+
+
+class NotEligibleError(BusinessRefusal):
+    code = "not_eligible"
+
+
+class FraudDeniedError(BusinessRefusal):
+    code = "fraud_denied"
+
+
+class OutOfStockError(BusinessRefusal):
+    code = "out_of_stock"
+
+
+class UnavailableError(LoyaltyError):
+    """Infrastructure, not business: callers retry with backoff."""
+
+    code = "unavailable"
