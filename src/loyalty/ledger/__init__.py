@@ -1,0 +1,1 @@
+"""The points ledger in PostgreSQL: tables, the idempotent repository, reconciliation."""

@@ -1,0 +1,67 @@
+"""Members, their accounts, and the reward catalog: the reference data the saga reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from loyalty.errors import NotFoundError
+from loyalty.ledger.models import Account, Member, Reward
+
+
+def ensure_member(
+    session: Session,
+    *,
+    member_id: str,
+    tier: str,
+    region: str,
+    joined_on: dt.date,
+    status: str = "active",
+    notes: str = "",
+) -> Member:
+    """Create a member and an empty account, or return the existing member unchanged."""
+    session.execute(
+        insert(Member)
+        .values(
+            id=member_id, tier=tier, status=status, region=region, joined_on=joined_on, notes=notes
+        )
+        .on_conflict_do_nothing(index_elements=[Member.id])
+    )
+    session.execute(
+        insert(Account)
+        .values(member_id=member_id, available=0, held=0)
+        .on_conflict_do_nothing(index_elements=[Account.member_id])
+    )
+    return get_member(session, member_id=member_id)
+
+
+def upsert_reward(session: Session, *, reward: Reward) -> None:
+    """Insert or update a catalog entry; the catalog is reference data, not a ledger."""
+    values = {c.name: getattr(reward, c.name) for c in Reward.__table__.columns}
+    session.execute(
+        insert(Reward)
+        .values(**values)
+        .on_conflict_do_update(index_elements=[Reward.id], set_=values)
+    )
+
+
+def get_member(session: Session, *, member_id: str) -> Member:
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFoundError(f"member {member_id} not found")
+    return member
+
+
+def get_reward(session: Session, *, reward_id: str) -> Reward:
+    reward = session.get(Reward, reward_id)
+    if reward is None:
+        raise NotFoundError(f"reward {reward_id} not found")
+    return reward
+
+
+def list_active_rewards(session: Session) -> Sequence[Reward]:
+    return session.scalars(select(Reward).where(Reward.active).order_by(Reward.id)).all()

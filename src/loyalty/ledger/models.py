@@ -1,0 +1,227 @@
+"""ORM tables of the ledger, catalog, redemption records and audit log.
+
+The database itself enforces the invariants that matter for money-like points:
+``CHECK`` constraints keep balances and lots non-negative, unique idempotency
+keys stop a repeated operation from posting twice, and triggers (created in the
+migration) make ``ledger_entries`` and ``audit_log`` append-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB, list[str]: ARRAY(String)}
+
+
+def _now_column() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(8))
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("tier IN ('bronze','silver','gold','platinum')", name="member_tier"),
+        CheckConstraint("status IN ('active','suspended','closed')", name="member_status"),
+    )
+
+
+class Account(Base):
+    """The projection of a member's entries: what is spendable and what is held."""
+
+    __tablename__ = "accounts"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    available: Mapped[int] = mapped_column(BigInteger, default=0)
+    held: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="account_available_non_negative"),
+        CheckConstraint("held >= 0", name="account_held_non_negative"),
+    )
+
+
+class Reward(Base):
+    __tablename__ = "rewards"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    point_cost: Mapped[int] = mapped_column(BigInteger)
+    min_tier: Mapped[str] = mapped_column(String(16))
+    inventory: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    regions: Mapped[list[str] | None] = mapped_column(ARRAY(String), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("point_cost > 0", name="reward_cost_positive"),
+        CheckConstraint("inventory IS NULL OR inventory >= 0", name="reward_inventory"),
+    )
+
+
+class LedgerEntry(Base):
+    """One immutable fact about a member's points; never updated, never deleted."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    delta_available: Mapped[int] = mapped_column(BigInteger)
+    delta_held: Mapped[int] = mapped_column(BigInteger)
+    available_after: Mapped[int] = mapped_column(BigInteger)
+    held_after: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), nullable=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("point_lots.id"), nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128), default="system")
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('accrue','hold','release','capture','reverse','expire','adjust')",
+            name="entry_kind",
+        ),
+        CheckConstraint("delta_available <> 0 OR delta_held <> 0", name="entry_moves_points"),
+        Index("ix_ledger_entries_member_id_id", "member_id", "id"),
+    )
+
+
+class PointLot(Base):
+    """Points that arrived together and expire together; consumed oldest-expiry first.
+
+    ``remaining`` is part of the projection (it changes in the same transaction as
+    the entry that explains the change); the sum of a member's lots equals the
+    account's ``available``. The accrual entry that created a lot names it in
+    ``lot_id``, written after the lot because entries are immutable.
+    """
+
+    __tablename__ = "point_lots"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    original_points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    expired_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("remaining >= 0", name="lot_remaining_non_negative"),
+        CheckConstraint("expired_points >= 0", name="lot_expired_non_negative"),
+        Index("ix_point_lots_member_expiry", "member_id", "expires_at", "id"),
+    )
+
+
+class Hold(Base):
+    """Points reserved for one redemption until they are captured or released."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    reversed_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("points > 0", name="hold_points_positive"),
+        CheckConstraint("status IN ('active','released','captured')", name="hold_status"),
+        CheckConstraint(
+            "reversed_points >= 0 AND reversed_points <= points", name="hold_reversal_bounded"
+        ),
+    )
+
+
+class HoldAllocation(Base):
+    """Which lots a hold drew from, so a release or reversal restores the original expiry."""
+
+    __tablename__ = "hold_allocations"
+
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"), primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id"), primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    restored_points: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        CheckConstraint("points > 0", name="allocation_points_positive"),
+        CheckConstraint(
+            "restored_points >= 0 AND restored_points <= points", name="allocation_restore_bounded"
+        ),
+    )
+
+
+class Redemption(Base):
+    """The stored outcome of a redemption workflow, for listing after it closes."""
+
+    __tablename__ = "redemptions"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    reward_id: Mapped[str] = mapped_column(ForeignKey("rewards.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(32))
+    device_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    status: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), nullable=True)
+    voucher_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[dt.datetime] = _now_column()
+    updated_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        Index("ix_redemptions_member_created", "member_id", "created_at"),
+        Index("ix_redemptions_status", "status"),
+    )
+
+
+class AuditRecord(Base):
+    """Who did what to which target, and why; append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[dt.datetime] = _now_column()

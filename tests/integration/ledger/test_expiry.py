@@ -1,0 +1,140 @@
+"""Expiry: FIFO consumption across accruals, expiry of partly spent lots, exact restores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from loyalty.errors import InsufficientPointsError
+from loyalty.ledger.repository import Ledger
+from tests.conftest import MemberFactory, unique_id
+
+T0 = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def timed_ledger(sessions: sessionmaker[Session], clock: FakeClock) -> Ledger:
+    return Ledger(sessions, clock=clock)
+
+
+def accrue(ledger: Ledger, member: str, points: int, days: int) -> None:
+    ledger.accrue(
+        member_id=member,
+        points=points,
+        expires_at=T0 + dt.timedelta(days=days),
+        idempotency_key=unique_id("accrue"),
+    )
+
+
+def test_holds_consume_the_oldest_expiring_points_first(
+    timed_ledger: Ledger, clock: FakeClock, new_member: MemberFactory
+) -> None:
+    member = new_member()
+    accrue(timed_ledger, member, 100, days=30)
+    accrue(timed_ledger, member, 200, days=10)  # expires first although accrued later
+    accrue(timed_ledger, member, 300, days=60)
+
+    hold = timed_ledger.hold(member_id=member, points=250, idempotency_key=unique_id("hold"))
+    assert hold.hold_id is not None
+    timed_ledger.capture(hold_id=hold.hold_id, idempotency_key=unique_id("capture"))
+
+    # The 250 came from the day-10 lot (200) and then the day-30 lot (50).
+    clock.now = T0 + dt.timedelta(days=11)
+    assert timed_ledger.balance(member_id=member).available == 50 + 300
+    clock.now = T0 + dt.timedelta(days=31)
+    assert timed_ledger.balance(member_id=member).available == 300
+
+
+def test_expire_posts_what_is_left_of_partly_spent_lots(
+    timed_ledger: Ledger, clock: FakeClock, new_member: MemberFactory
+) -> None:
+    member = new_member()
+    accrue(timed_ledger, member, 100, days=10)
+    accrue(timed_ledger, member, 100, days=20)
+    hold = timed_ledger.hold(member_id=member, points=60, idempotency_key=unique_id("hold"))
+    assert hold.hold_id is not None
+    timed_ledger.capture(hold_id=hold.hold_id, idempotency_key=unique_id("capture"))
+
+    clock.now = T0 + dt.timedelta(days=15)
+    balance = timed_ledger.balance(member_id=member)
+    assert balance.available == 100, "expired points stop counting before the expire run"
+    with pytest.raises(InsufficientPointsError):
+        timed_ledger.hold(member_id=member, points=101, idempotency_key=unique_id("hold"))
+
+    first = timed_ledger.expire(as_of=clock.now, member_id=member)
+    again = timed_ledger.expire(as_of=clock.now, member_id=member)
+    mine = [e for e in timed_ledger.entries(member_id=member) if e.kind == "expire"]
+    assert [e.delta_available for e in mine] == [-40]
+    assert (first.points_expired, again.points_expired) == (40, 0)
+    assert timed_ledger.reconcile(member_id=member) == []
+
+
+def test_refund_restores_points_with_their_original_expiry(
+    timed_ledger: Ledger, clock: FakeClock, new_member: MemberFactory
+) -> None:
+    member = new_member()
+    accrue(timed_ledger, member, 100, days=10)
+    accrue(timed_ledger, member, 100, days=40)
+    hold = timed_ledger.hold(member_id=member, points=150, idempotency_key=unique_id("hold"))
+    assert hold.hold_id is not None
+    timed_ledger.capture(hold_id=hold.hold_id, idempotency_key=unique_id("capture"))
+    timed_ledger.reverse(
+        hold_id=hold.hold_id,
+        points=150,
+        idempotency_key=unique_id("rev"),
+        reason="refund",
+        actor="agent",
+    )
+
+    assert timed_ledger.balance(member_id=member).available == 200
+    clock.now = T0 + dt.timedelta(days=11)
+    # The day-10 lot got its 100 back and has now expired; only the day-40 lot counts.
+    assert timed_ledger.balance(member_id=member).available == 100
+    timed_ledger.expire(as_of=clock.now, member_id=member)
+    assert timed_ledger.reconcile(member_id=member) == []
+
+
+def test_a_lot_that_regains_points_after_expiry_expires_again(
+    timed_ledger: Ledger, clock: FakeClock, new_member: MemberFactory
+) -> None:
+    member = new_member()
+    accrue(timed_ledger, member, 100, days=10)
+    hold = timed_ledger.hold(member_id=member, points=70, idempotency_key=unique_id("hold"))
+    assert hold.hold_id is not None
+    timed_ledger.capture(hold_id=hold.hold_id, idempotency_key=unique_id("capture"))
+    clock.now = T0 + dt.timedelta(days=11)
+    timed_ledger.expire(as_of=clock.now, member_id=member)  # expires the 30 left
+    timed_ledger.reverse(
+        hold_id=hold.hold_id,
+        points=70,
+        idempotency_key=unique_id("rev"),
+        reason="late refund",
+        actor="agent",
+    )
+    timed_ledger.expire(
+        as_of=clock.now, member_id=member
+    )  # the refunded 70 are past their date too
+
+    expired = [
+        e.delta_available for e in timed_ledger.entries(member_id=member) if e.kind == "expire"
+    ]
+    assert sorted(expired) == [-70, -30]
+    assert timed_ledger.balance(member_id=member).available == 0
+    assert timed_ledger.reconcile(member_id=member) == []
