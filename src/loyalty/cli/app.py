@@ -1,0 +1,25 @@
+"""The ``loyalty`` Typer application: each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from loyalty.cli import ledger_commands, up
+from loyalty.config import get_settings
+from loyalty.logging import configure_logging
+
+app = typer.Typer(
+    name="loyalty",
+    help="Loyalty Orchestration: points ledger, redemption sagas and reward proposals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    configure_logging(get_settings().log_level)
+
+
+for group in (ledger_commands, up):
+    app.registered_commands.extend(group.app.registered_commands)
