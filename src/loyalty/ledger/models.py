@@ -200,6 +200,7 @@ class Redemption(Base):
     status: Mapped[str] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), nullable=True)
     voucher_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     outcome: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -207,8 +208,34 @@ class Redemption(Base):
     updated_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
+        CheckConstraint(
+            "refunded_quantity >= 0 AND refunded_quantity <= quantity",
+            name="refund_within_quantity",
+        ),
+        CheckConstraint(
+            "refunded_points >= 0 AND refunded_points <= points", name="refund_within_points"
+        ),
         Index("ix_redemptions_member_created", "member_id", "created_at"),
         Index("ix_redemptions_status", "status"),
+    )
+
+
+class Refund(Base):
+    """One refund of a redemption; its id is the refund workflow id, so a retry finds it."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    redemption_id: Mapped[str] = mapped_column(ForeignKey("redemptions.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("points > 0", name="refund_points_positive"),
+        CheckConstraint("quantity > 0", name="refund_quantity_positive"),
     )
 
 

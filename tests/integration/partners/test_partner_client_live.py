@@ -17,7 +17,7 @@ from loyalty.partners import (
     PartnerUnavailableError,
     RetryPolicy,
 )
-from tests.integration.partners.partner_simulator_process import PartnerSimulator
+from tests.support.partner_simulator import PartnerSimulator
 
 _READ_TIMEOUT_S = 0.3
 _RECOVERY_S = 0.5

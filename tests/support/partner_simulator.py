@@ -1,7 +1,7 @@
 """Start, wait for and stop a partner simulator process; the handle tests use.
 
-Kept out of ``conftest.py`` so tests can import ``PartnerSimulator`` (as
-``tests.integration.partners.partner_simulator_process``) for type hints.
+Shared by every test that needs a partner; tests import ``PartnerSimulator`` (as
+``tests.support.partner_simulator``) for type hints.
 """
 
 from __future__ import annotations

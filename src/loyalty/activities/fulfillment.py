@@ -1,0 +1,40 @@
+"""Partner fulfillment steps: issue a voucher and void it, both idempotent by key at the partner."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from loyalty.activities.contracts import (
+    FULFILL_REWARD,
+    VOID_FULFILLMENT,
+    Fulfillment,
+    FulfillReward,
+    VoidFulfillment,
+    VoidOutcome,
+)
+from loyalty.activities.errors import business_errors
+from loyalty.partners import IssueVoucherRequest, PartnerClient
+
+
+class FulfillmentActivities:
+    def __init__(self, *, partner: PartnerClient) -> None:
+        self._partner = partner
+
+    @activity.defn(name=FULFILL_REWARD)
+    @business_errors
+    def fulfill_reward(self, request: FulfillReward) -> Fulfillment:
+        voucher = self._partner.issue_voucher(
+            IssueVoucherRequest(
+                idempotency_key=request.idempotency_key,
+                reward_id=request.reward_id,
+                member_id=request.member_id,
+                quantity=request.quantity,
+            )
+        )
+        return Fulfillment(voucher_id=voucher.voucher_id, code=voucher.code, status=voucher.status)
+
+    @activity.defn(name=VOID_FULFILLMENT)
+    @business_errors
+    def void_fulfillment(self, request: VoidFulfillment) -> VoidOutcome:
+        result = self._partner.void_voucher(request.idempotency_key)
+        return VoidOutcome(status=result.status)

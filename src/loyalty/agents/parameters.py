@@ -1,0 +1,83 @@
+"""Build the guardrails' :class:`ProgramParameters` from the policies in force.
+
+Each number is read from the front matter of the policy that states it (the
+table below says which), so changing a cap means publishing a new policy
+version, and the guardrails follow it on the next load. A missing policy or
+parameter is an error, never a silent default: a guardrail without its limit
+would fail open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from loyalty.agents.corpus import PolicyDocument, load_policy_files, select_current
+from loyalty.domain.program import ProgramParameters, TierPoints
+from loyalty.domain.tiers import Tier
+from loyalty.errors import ValidationError
+
+# field of ProgramParameters -> (policy id, front-matter parameter)
+PARAMETER_SOURCES: Mapping[str, tuple[str, str]] = {
+    "goodwill_max_points": ("POL-GOODWILL-001", "goodwill_max_points"),
+    "goodwill_max_per_member_30d": ("POL-GOODWILL-001", "goodwill_max_per_member_30d"),
+    "goodwill_daily_budget_points": ("POL-BUDGET-001", "goodwill_daily_budget_points"),
+    "retention_offer_max_points": ("POL-RETENTION-001", "retention_offer_max_points"),
+    "retention_offer_max_per_member_90d": (
+        "POL-RETENTION-001",
+        "retention_offer_max_per_member_90d",
+    ),
+    "retention_min_tenure_days": ("POL-RETENTION-001", "retention_min_tenure_days"),
+    "retention_daily_budget_points": ("POL-BUDGET-001", "retention_daily_budget_points"),
+    "approval_threshold_points": ("POL-APPROVAL-001", "approval_threshold_points"),
+    "max_points_per_redemption": ("POL-REDEMPTION-001", "max_points_per_redemption"),
+    "min_points_per_redemption": ("POL-REDEMPTION-001", "min_points_per_redemption"),
+    "min_policy_citations": ("POL-AGENT-001", "min_policy_citations"),
+}
+_TIERED = frozenset(
+    {
+        "goodwill_max_points",
+        "retention_offer_max_points",
+        "approval_threshold_points",
+        "max_points_per_redemption",
+    }
+)
+
+
+def build_program_parameters(current: Mapping[str, PolicyDocument]) -> ProgramParameters:
+    """Read every guardrail number from the current policy documents.
+
+    Args:
+        current: The version in force of each policy id (see ``select_current``).
+
+    Raises:
+        ValidationError: A policy or parameter is missing or malformed.
+    """
+    values: dict[str, Any] = {}
+    for field_name, (policy_id, key) in PARAMETER_SOURCES.items():
+        document = current.get(policy_id)
+        if document is None:
+            raise ValidationError(f"no version of {policy_id} is in force")
+        if key not in document.parameters:
+            raise ValidationError(f"{policy_id} v{document.version} has no parameter {key}")
+        raw = document.parameters[key]
+        values[field_name] = _tier_points(raw, name=key) if field_name in _TIERED else raw
+    versions = {policy_id: document.version for policy_id, document in current.items()}
+    return ProgramParameters(**values, policy_versions=versions)
+
+
+def load_program_parameters(root: Path, *, today: dt.date | None = None) -> ProgramParameters:
+    """Parse the corpus under ``root`` and build the parameters in force on ``today``."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    return build_program_parameters(select_current(load_policy_files(root), today=day))
+
+
+def _tier_points(raw: object, *, name: str) -> TierPoints:
+    if not isinstance(raw, dict):
+        raise ValidationError(f"{name} must map tiers to points")
+    try:
+        return {Tier(str(tier)): points for tier, points in raw.items()}
+    except ValueError as exc:
+        raise ValidationError(f"{name}: {exc}") from exc

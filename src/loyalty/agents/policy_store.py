@@ -1,0 +1,255 @@
+"""The policy vector store: chunks, their vectors and payloads in Qdrant.
+
+Embedded local mode (``QdrantClient(path=...)``) by default, a server when
+``QDRANT_URL`` is set. Local mode holds a file lock: one process per path, so
+every access belongs in the worker (see ARCHITECTURE.md).
+
+Why qdrant-client directly and not Semantic Kernel's Qdrant connector: with
+the pinned pair (semantic-kernel 1.45, qdrant-client 1.20) the connector's
+vector search calls ``AsyncQdrantClient.search``, which qdrant-client removed
+in 1.16; every search fails with ``VectorSearchExecutionException`` (proven by
+``tests/integration/agents/test_sk_qdrant_connector.py``, which will start
+failing, on purpose, once a fixed connector is pinned). ``query_points`` is
+the supported API. The store is small and synchronous, which also suits sync
+Temporal activities; Semantic Kernel still drives the agent (see kernel.py),
+reaching this store through the policy-search plugin.
+
+One point per chunk; the point id is a uuid5 of the chunk id, so an upsert of
+the same chunk overwrites it instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+
+from loyalty.agents.corpus import PolicyChunk
+from loyalty.agents.embeddings import Vector
+from loyalty.config import Settings
+from loyalty.errors import UnavailableError, ValidationError
+
+COLLECTION = "policy_chunks"
+_POINT_NAMESPACE = uuid.UUID("6c0e7a52-3f0b-5d55-9d6c-4c6f79616c74")
+_OPEN_ENDED_DAY = 9999_12_31
+
+
+def point_id(chunk_id: str) -> str:
+    """The Qdrant point id of a chunk: deterministic, so upserts are idempotent."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, chunk_id))
+
+
+def _day_number(day: dt.date | None) -> int:
+    # Dates as YYYYMMDD integers so Qdrant can range-filter them.
+    return _OPEN_ENDED_DAY if day is None else day.year * 10000 + day.month * 100 + day.day
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredChunk:
+    """What the store holds about a chunk, without its text or vector."""
+
+    chunk_id: str
+    policy_id: str
+    version: int
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkHit:
+    """One search result."""
+
+    chunk_id: str
+    policy_id: str
+    version: int
+    title: str
+    section: str
+    text: str
+    tiers: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchFilter:
+    """Optional narrowing of a search; ``None`` fields do not filter.
+
+    Attributes:
+        policy_ids: Only these policies.
+        tier: Only chunks whose policy applies to this tier.
+        segment: Only chunks for this segment or for ``all``.
+    """
+
+    policy_ids: frozenset[str] | None = None
+    tier: str | None = None
+    segment: str | None = None
+
+
+class PolicyStore:
+    """Policy chunks in one Qdrant collection.
+
+    Args:
+        client: An open Qdrant client (local or server).
+        dimension: Vector size, from the embedder.
+        collection: Collection name.
+    """
+
+    def __init__(
+        self, client: QdrantClient, *, dimension: int, collection: str = COLLECTION
+    ) -> None:
+        self._client = client
+        self._dimension = dimension
+        self.collection = collection
+        self._ensure_collection()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, dimension: int) -> PolicyStore:
+        """A server client if ``settings.qdrant_url`` is set, else local mode at ``qdrant_path``."""
+        if settings.qdrant_url:
+            return cls(QdrantClient(url=settings.qdrant_url), dimension=dimension)
+        settings.qdrant_path.mkdir(parents=True, exist_ok=True)
+        return cls(QdrantClient(path=str(settings.qdrant_path)), dimension=dimension)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> PolicyStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _ensure_collection(self) -> None:
+        try:
+            if self._client.collection_exists(self.collection):
+                return
+            self._client.create_collection(
+                self.collection,
+                vectors_config=models.VectorParams(
+                    size=self._dimension, distance=models.Distance.COSINE
+                ),
+            )
+        except Exception as exc:  # qdrant raises many transport types; all mean "down"
+            raise UnavailableError(f"Qdrant unavailable: {exc}") from exc
+
+    def upsert(self, chunks: Sequence[PolicyChunk], vectors: Sequence[Vector]) -> int:
+        """Write chunks with their vectors; returns how many were written."""
+        if len(chunks) != len(vectors):
+            raise ValidationError("one vector per chunk is required")
+        points = [
+            models.PointStruct(id=point_id(c.chunk_id), vector=list(v), payload=_payload(c))
+            for c, v in zip(chunks, vectors, strict=True)
+        ]
+        if points:
+            self._client.upsert(self.collection, points=points, wait=True)
+        return len(points)
+
+    def delete(self, chunk_ids: Sequence[str]) -> int:
+        """Remove chunks by id; returns how many ids were asked for."""
+        if chunk_ids:
+            selector = models.PointIdsList(points=[point_id(c) for c in chunk_ids])
+            self._client.delete(self.collection, points_selector=selector, wait=True)
+        return len(chunk_ids)
+
+    def list_chunks(self, *, policy_id: str | None = None) -> list[StoredChunk]:
+        """Every stored chunk (optionally of one policy), without text or vectors."""
+        query_filter = _match("policy_id", policy_id) if policy_id else None
+        return [
+            StoredChunk(
+                chunk_id=p["chunk_id"],
+                policy_id=p["policy_id"],
+                version=p["version"],
+                content_hash=p["content_hash"],
+            )
+            for p in self._scroll(query_filter)
+        ]
+
+    def search(
+        self,
+        query_vector: Vector,
+        *,
+        k: int,
+        today: dt.date,
+        filters: SearchFilter | None = None,
+    ) -> list[ChunkHit]:
+        """The ``k`` chunks nearest to ``query_vector``, in force on ``today``, best first."""
+        response = self._client.query_points(
+            self.collection,
+            query=list(query_vector),
+            query_filter=_search_filter(filters or SearchFilter(), today),
+            limit=k,
+            with_payload=True,
+        )
+        return [_hit(point.payload or {}, point.score) for point in response.points]
+
+    def _scroll(self, query_filter: models.Filter | None) -> Iterator[dict[str, Any]]:
+        offset: Any = None
+        while True:
+            points, offset = self._client.scroll(
+                self.collection,
+                scroll_filter=query_filter,
+                limit=256,
+                offset=offset,
+                with_payload=True,
+                with_vectors=False,
+            )
+            for point in points:
+                yield point.payload or {}
+            if offset is None:
+                return
+
+
+def _payload(chunk: PolicyChunk) -> dict[str, Any]:
+    return {
+        "chunk_id": chunk.chunk_id,
+        "policy_id": chunk.policy_id,
+        "version": chunk.version,
+        "title": chunk.title,
+        "section": chunk.section,
+        "text": chunk.text,
+        "tiers": list(chunk.tiers),
+        "segments": list(chunk.segments),
+        "effective_from": chunk.effective_from.isoformat(),
+        "effective_to": chunk.effective_to.isoformat() if chunk.effective_to else None,
+        "effective_from_day": _day_number(chunk.effective_from),
+        "effective_to_day": _day_number(chunk.effective_to),
+        "content_hash": chunk.content_hash,
+    }
+
+
+def _hit(payload: dict[str, Any], score: float) -> ChunkHit:
+    return ChunkHit(
+        chunk_id=payload["chunk_id"],
+        policy_id=payload["policy_id"],
+        version=payload["version"],
+        title=payload["title"],
+        section=payload["section"],
+        text=payload["text"],
+        tiers=tuple(payload["tiers"]),
+        score=float(score),
+    )
+
+
+def _match(key: str, value: str) -> models.Filter:
+    return models.Filter(
+        must=[models.FieldCondition(key=key, match=models.MatchValue(value=value))]
+    )
+
+
+def _search_filter(filters: SearchFilter, today: dt.date) -> models.Filter:
+    day = _day_number(today)
+    must: list[models.Condition] = [
+        models.FieldCondition(key="effective_from_day", range=models.Range(lte=day)),
+        models.FieldCondition(key="effective_to_day", range=models.Range(gte=day)),
+    ]
+    if filters.policy_ids is not None:
+        ids = sorted(filters.policy_ids)
+        must.append(models.FieldCondition(key="policy_id", match=models.MatchAny(any=ids)))
+    if filters.tier is not None:
+        must.append(models.FieldCondition(key="tiers", match=models.MatchValue(value=filters.tier)))
+    if filters.segment is not None:
+        segments = sorted({filters.segment, "all"})
+        must.append(models.FieldCondition(key="segments", match=models.MatchAny(any=segments)))
+    return models.Filter(must=must)

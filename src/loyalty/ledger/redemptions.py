@@ -1,0 +1,120 @@
+"""Redemption records: the saga's outcome mirrored in PostgreSQL, and the history rules read.
+
+The workflow is the source of truth while it runs; this table lets the API list
+redemptions by member and status after workflows close, and gives eligibility
+and fraud rules the member's recent history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from loyalty.errors import NotFoundError
+from loyalty.ledger.models import Redemption
+
+# Redemptions that count against limits and velocity: everything not refused.
+COUNTED_STATUSES = ("running", "awaiting_approval", "needs_attention", "completed")
+
+
+@dataclass(frozen=True)
+class RedemptionHistory:
+    """What fraud and eligibility rules need to know about a member's past redemptions."""
+
+    today: int
+    this_month: int
+    last_hour: int
+    last_day: int
+    completed_count: int
+    completed_points: int
+    completed_max_points: int
+    known_channels: frozenset[str]
+    known_devices: frozenset[str]
+
+
+def upsert_redemption(session: Session, *, values: dict[str, Any]) -> None:
+    """Insert the record or update its mutable fields; safe to repeat."""
+    mutable = {
+        k: v
+        for k, v in values.items()
+        if k in {"status", "points", "hold_id", "voucher_id", "outcome"}
+    }
+    session.execute(
+        insert(Redemption)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=[Redemption.id], set_={**mutable, "updated_at": func.now()}
+        )
+    )
+
+
+def get_redemption(session: Session, *, redemption_id: str, lock: bool = False) -> Redemption:
+    query = select(Redemption).where(Redemption.id == redemption_id)
+    row = session.scalars(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFoundError(f"redemption {redemption_id} not found")
+    return row
+
+
+def list_redemptions(
+    session: Session,
+    *,
+    member_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int = 0,
+) -> Sequence[Redemption]:
+    query = select(Redemption)
+    if member_id:
+        query = query.where(Redemption.member_id == member_id)
+    if status:
+        query = query.where(Redemption.status == status)
+    order = (Redemption.created_at.desc(), Redemption.id)
+    return session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+
+
+def member_history(
+    session: Session, *, member_id: str, now: dt.datetime, exclude_id: str
+) -> RedemptionHistory:
+    """Counts and aggregates over the member's other redemptions."""
+    mine = (
+        Redemption.member_id == member_id,
+        Redemption.id != exclude_id,
+        Redemption.status.in_(COUNTED_STATUSES),
+    )
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    since = Redemption.created_at
+    completed = Redemption.status == "completed"
+    row = session.execute(
+        select(
+            func.count().filter(since >= day_start),
+            func.count().filter(since >= month_start),
+            func.count().filter(since >= now - dt.timedelta(hours=1)),
+            func.count().filter(since >= now - dt.timedelta(days=1)),
+            func.count().filter(completed),
+            func.coalesce(func.sum(Redemption.points).filter(completed), 0),
+            func.coalesce(func.max(Redemption.points).filter(completed), 0),
+        ).where(*mine)
+    ).one()
+    channels = session.scalars(select(Redemption.channel).where(*mine).distinct()).all()
+    devices = session.scalars(
+        select(Redemption.device_id).where(*mine, Redemption.device_id.is_not(None)).distinct()
+    ).all()
+    return RedemptionHistory(
+        today=row[0],
+        this_month=row[1],
+        last_hour=row[2],
+        last_day=row[3],
+        completed_count=row[4],
+        completed_points=int(row[5]),
+        completed_max_points=int(row[6]),
+        known_channels=frozenset(channels),
+        known_devices=frozenset(d for d in devices if d),
+    )

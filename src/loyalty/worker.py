@@ -1,0 +1,144 @@
+"""Worker entrypoint: build the clients and activity classes once, serve the task queue.
+
+This is the only place that wires dependencies for activities (the API has its
+own in ``api/deps.py``). SIGTERM and SIGINT start a graceful shutdown: no new
+tasks are polled and running activities get ``graceful_shutdown_timeout`` to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from loyalty import domain
+from loyalty.activities.checks import RedemptionChecks, RedemptionRules
+from loyalty.activities.fulfillment import FulfillmentActivities
+from loyalty.activities.points import PointsActivities
+from loyalty.activities.records import RecordActivities
+from loyalty.activities.refunds import RefundActivities
+from loyalty.config import Settings
+from loyalty.ledger.db import make_engine, make_session_factory
+from loyalty.ledger.repository import Ledger
+from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
+from loyalty.temporal_client import connect
+from loyalty.workflows.redemption import RedemptionWorkflow
+from loyalty.workflows.refund import RefundWorkflow
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS: Sequence[type] = (RedemptionWorkflow, RefundWorkflow)
+ACTIVITY_THREADS = 32
+
+
+def redemption_rules(settings: Settings) -> RedemptionRules:
+    return RedemptionRules(
+        limits=domain.RedemptionLimits(
+            per_day=settings.daily_redemption_limit, per_month=settings.monthly_redemption_limit
+        ),
+        fraud=settings.fraud_thresholds(),
+        tier_discount_percent={
+            domain.Tier(tier): percent for tier, percent in settings.tier_discount_percent.items()
+        },
+    )
+
+
+def partner_client(settings: Settings) -> PartnerClient:
+    return PartnerClient(
+        base_url=settings.partner_url,
+        timeouts=PartnerTimeouts(
+            connect=settings.partner_connect_timeout_s, read=settings.partner_read_timeout_s
+        ),
+        retry=RetryPolicy(
+            attempts=settings.partner_retry_attempts,
+            total_timeout=settings.partner_retry_timeout_s,
+        ),
+        breaker=BreakerPolicy(
+            failure_threshold=settings.partner_breaker_failure_threshold,
+            recovery_timeout=settings.partner_breaker_recovery_s,
+        ),
+    )
+
+
+def build_activities(
+    *, settings: Settings, sessions: sessionmaker[Session], partner: PartnerClient
+) -> list[Callable[..., Any]]:
+    """Every activity the saga workflows call, bound to its dependencies."""
+    ledger = Ledger(sessions)
+    checks = RedemptionChecks(sessions=sessions, ledger=ledger, rules=redemption_rules(settings))
+    points = PointsActivities(ledger=ledger)
+    fulfillment = FulfillmentActivities(partner=partner)
+    records = RecordActivities(sessions=sessions)
+    refunds = RefundActivities(sessions=sessions, ledger=ledger)
+    return [
+        checks.check_balance,
+        checks.check_eligibility,
+        checks.assess_fraud,
+        checks.price_offer,
+        points.reserve_points,
+        points.release_points,
+        points.capture_points,
+        points.reverse_capture,
+        fulfillment.fulfill_reward,
+        fulfillment.void_fulfillment,
+        records.record_redemption,
+        records.notify_redemption,
+        refunds.prepare_refund,
+        refunds.refund_points,
+    ]
+
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]],
+    executor: ThreadPoolExecutor,
+    **options: Any,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=list(activities),
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=timedelta(seconds=20),
+        **options,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+    engine = make_engine(settings.database_url, pool_size=ACTIVITY_THREADS // 2)
+    client = await connect(settings)
+    with (
+        partner_client(settings) as partner,
+        ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor,
+    ):
+        activities = build_activities(
+            settings=settings, sessions=make_session_factory(engine), partner=partner
+        )
+        worker = build_worker(
+            client, task_queue=settings.task_queue, activities=activities, executor=executor
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info(
+            "worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address
+        )
+        async with worker:
+            await stop.wait()
+            log.info("worker_stopping")
+    engine.dispose()
+    log.info("worker_stopped")

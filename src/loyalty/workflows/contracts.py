@@ -1,0 +1,183 @@
+"""Wire contracts of the workflows: names and JSON payloads, stable across languages.
+
+A .NET or Java client can start these workflows, send these updates and read
+these queries by name; every payload is a JSON object with the documented
+field names (exported as JSON Schema under docs/contracts/). Add fields with
+defaults; never rename or remove one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+REDEMPTION_WORKFLOW = "Redemption"
+REFUND_WORKFLOW = "Refund"
+QUERY_STATE = "state"
+UPDATE_APPROVE = "approve"
+UPDATE_REJECT = "reject"
+UPDATE_CANCEL = "cancel"
+UPDATE_RETRY_COMPENSATIONS = "retry_compensations"
+UPDATE_RESOLVE = "resolve"
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+Reason = Annotated[str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True)]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def redemption_workflow_id(request_id: str) -> str:
+    return f"redemption-{request_id}"
+
+
+def refund_workflow_id(redemption_id: str, request_id: str) -> str:
+    return f"refund-{redemption_id}-{request_id}"
+
+
+class RedemptionStatus(StrEnum):
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    NEEDS_ATTENTION = "needs_attention"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {self.COMPLETED, self.REJECTED, self.FAILED, self.CANCELLED}
+
+
+class Step(StrEnum):
+    """Saga steps, in order; compensations carry their own names."""
+
+    RECORD_START = "record_start"
+    CHECK_BALANCE = "check_balance"
+    CHECK_ELIGIBILITY = "check_eligibility"
+    ASSESS_FRAUD = "assess_fraud"
+    AWAIT_REVIEW = "await_review"
+    PRICE_OFFER = "price_offer"
+    RESERVE_POINTS = "reserve_points"
+    FULFILL_REWARD = "fulfill_reward"
+    CAPTURE_POINTS = "capture_points"
+    RECORD_OUTCOME = "record_outcome"
+    NOTIFY = "notify"
+    RELEASE_POINTS = "release_points"
+    VOID_FULFILLMENT = "void_fulfillment"
+    REVERSE_CAPTURE = "reverse_capture"
+
+
+class RedemptionRequest(Contract):
+    """Input of the Redemption workflow (id ``redemption-<request_id>``)."""
+
+    request_id: Identifier
+    member_id: Identifier
+    reward_id: Identifier
+    quantity: int = Field(default=1, ge=1, le=100)
+    channel: Identifier = "app"
+    device_id: Identifier | None = None
+    requested_by: Identifier = "customer"
+    trace_id: str | None = None
+    review_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+
+
+class StepOutcome(Contract):
+    step: Step
+    status: str  # "ok" | "failed" | "compensated" | "skipped"
+    at: dt.datetime
+    detail: str = ""
+
+
+class PriceLine(Contract):
+    kind: str
+    source_id: str
+    description: str
+    points: int
+
+
+class ReviewDecision(Contract):
+    """Payload of the approve / reject updates (fraud review or proposal approval)."""
+
+    agent_id: Identifier
+    reason: Reason
+
+
+class CancelRequest(Contract):
+    requested_by: Identifier
+    reason: str = Field(default="cancelled by request", max_length=500)
+
+
+class OperatorAction(Contract):
+    operator_id: Identifier
+    reason: Reason
+
+
+class UpdateResult(Contract):
+    accepted: bool
+    status: RedemptionStatus
+    message: str
+
+
+class RedemptionState(BaseModel):
+    """The query result while the workflow runs, and its result when it closes.
+
+    Mutable (unlike the other contracts) because the workflow updates it in place.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    redemption_id: str
+    request_id: str
+    member_id: str
+    reward_id: str
+    quantity: int
+    channel: str
+    device_id: str | None = None
+    status: RedemptionStatus = RedemptionStatus.RUNNING
+    current_step: Step | None = None
+    points: int = 0
+    breakdown: list[PriceLine] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    fraud_verdict: str | None = None
+    fraud_score: int | None = None
+    hold_id: int | None = None
+    voucher_id: str | None = None
+    voucher_code: str | None = None
+    review: ReviewDecision | None = None
+    review_outcome: str | None = None
+    failed_compensations: list[Step] = Field(default_factory=list)
+    steps: list[StepOutcome] = Field(default_factory=list)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+    def summary(self) -> str:
+        """The one-line human memo shown in the Temporal UI."""
+        return (
+            f"{self.member_id} redeems {self.quantity} x {self.reward_id}"
+            f" for {self.points} pts: {self.status.value}"
+        )
+
+
+class RefundRequest(Contract):
+    """Input of the Refund workflow (id ``refund-<redemption_id>-<request_id>``)."""
+
+    redemption_id: Identifier
+    request_id: Identifier
+    quantity: int | None = Field(default=None, ge=1, le=100, description="None = all left")
+    reason: Reason
+    actor: Identifier
+    actor_role: Identifier = "support_agent"
+
+
+class RefundResult(Contract):
+    redemption_id: str
+    refund_id: str
+    points_refunded: int
+    quantity_refunded: int
+    voucher_voided: bool
+    total_refunded_points: int

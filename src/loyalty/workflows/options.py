@@ -1,0 +1,46 @@
+"""Every activity timeout and retry policy of the sagas, stated once.
+
+- checks: read-only, cheap; retry quickly for about two minutes.
+- ledger: side effects in PostgreSQL, idempotent by key; retry for about ten minutes.
+- partner: the client retries inside one attempt (attempts x (connect + read) + backoff),
+  so the start-to-close timeout covers that, and Temporal retries the whole call
+  with a slower backoff while the breaker recovers.
+- compensation: must eventually succeed; after the attempts run out the saga
+  names the failed compensation and waits for an operator.
+- best effort: record and notify; a few tries, then move on.
+Business refusals are non-retryable application errors, so none of these
+policies ever retries a "no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    start_to_close: timedelta
+    retry: RetryPolicy
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"start_to_close_timeout": self.start_to_close, "retry_policy": self.retry}
+
+
+def _retry(initial: float, maximum: float, attempts: int) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=initial),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=maximum),
+        maximum_attempts=attempts,
+    )
+
+
+CHECK = StepOptions(timedelta(seconds=15), _retry(0.5, 10, 12))
+LEDGER = StepOptions(timedelta(seconds=30), _retry(0.5, 30, 25))
+PARTNER = StepOptions(timedelta(seconds=60), _retry(2, 60, 10))
+COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 30, 8))
+BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))

@@ -1,0 +1,428 @@
+"""The Redemption saga: check, price, reserve, fulfill, capture; compensate in reverse on failure.
+
+``run`` handles the platform concerns (refusals, cancellation, compensation,
+operator intervention, final bookkeeping); ``_redeem`` is the business path.
+Every side effect is an activity with key ``<workflow_id>:<step>``, and each
+compensation is registered *before* the call it undoes: the call can land while
+its answer is lost, and every compensation is a no-op when nothing happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from loyalty.activities import contracts as act
+    from loyalty.workflows import search
+    from loyalty.workflows.contracts import (
+        QUERY_STATE,
+        REDEMPTION_WORKFLOW,
+        UPDATE_APPROVE,
+        UPDATE_CANCEL,
+        UPDATE_REJECT,
+        UPDATE_RESOLVE,
+        UPDATE_RETRY_COMPENSATIONS,
+        CancelRequest,
+        OperatorAction,
+        RedemptionRequest,
+        RedemptionState,
+        RedemptionStatus,
+        ReviewDecision,
+        Step,
+        StepOutcome,
+        UpdateResult,
+    )
+    from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
+    from loyalty.workflows.saga import CompensationStack
+
+T = TypeVar("T", bound=BaseModel)
+
+# Steps after which a cancel is refused: the points are (being) captured.
+_POINT_OF_NO_RETURN = {Step.CAPTURE_POINTS, Step.RECORD_OUTCOME, Step.NOTIFY}
+
+
+class Refused(Exception):
+    """A business refusal: the saga ends ``rejected`` (or ``failed`` after side effects)."""
+
+    def __init__(self, reasons: list[str], *, status: RedemptionStatus) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+        self.status = status
+
+
+class CancelRequested(Exception):
+    """Raised at the next step boundary after an accepted cancel update."""
+
+
+@workflow.defn(name=REDEMPTION_WORKFLOW)
+class RedemptionWorkflow:
+    @workflow.init
+    def __init__(self, request: RedemptionRequest) -> None:
+        self._request = request
+        self._state = RedemptionState(
+            redemption_id=workflow.info().workflow_id,
+            request_id=request.request_id,
+            member_id=request.member_id,
+            reward_id=request.reward_id,
+            quantity=request.quantity,
+            channel=request.channel,
+            device_id=request.device_id,
+            started_at=workflow.now(),
+        )
+        self._compensations = CompensationStack()
+        self._cancel: CancelRequest | None = None
+        self._review: tuple[str, ReviewDecision] | None = None
+        self._operator: tuple[str, OperatorAction] | None = None
+
+    @workflow.run
+    async def run(self, request: RedemptionRequest) -> RedemptionState:
+        self._publish()
+        try:
+            await self._redeem()
+        except Refused as refusal:
+            self._state.reasons.extend(refusal.reasons)
+            await self._unwind(refusal.status)
+        except CancelRequested:
+            assert self._cancel is not None
+            self._state.reasons.append(f"cancelled by {self._cancel.requested_by}")
+            await self._unwind(RedemptionStatus.CANCELLED)
+        except asyncio.CancelledError:
+            self._state.reasons.append("cancelled through Temporal")
+            await self._unwind(RedemptionStatus.CANCELLED)
+            raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _redeem(self) -> None:
+        await self._record()
+        check = act.RedemptionCheck(
+            redemption_id=self._state.redemption_id,
+            member_id=self._request.member_id,
+            reward_id=self._request.reward_id,
+            quantity=self._request.quantity,
+            channel=self._request.channel,
+            device_id=self._request.device_id,
+        )
+        balance = await self._step(
+            Step.CHECK_BALANCE,
+            act.CHECK_BALANCE,
+            act.MemberRef(member_id=check.member_id),
+            act.BalanceSnapshot,
+            CHECK,
+        )
+        eligibility = await self._step(
+            Step.CHECK_ELIGIBILITY, act.CHECK_ELIGIBILITY, check, act.EligibilityVerdict, CHECK
+        )
+        if not eligibility.eligible:
+            raise Refused(eligibility.reasons, status=RedemptionStatus.REJECTED)
+        fraud = await self._step(
+            Step.ASSESS_FRAUD, act.ASSESS_FRAUD, check, act.FraudVerdict, CHECK
+        )
+        self._state.fraud_verdict, self._state.fraud_score = fraud.verdict, fraud.score
+        if fraud.verdict == "deny":
+            raise Refused(
+                ["fraud check denied the redemption", *fraud.reasons],
+                status=RedemptionStatus.REJECTED,
+            )
+        if fraud.verdict == "review":
+            await self._await_review(fraud.reasons)
+        price = await self._step(Step.PRICE_OFFER, act.PRICE_OFFER, check, act.OfferPrice, CHECK)
+        self._state.points, self._state.breakdown = price.total, price.lines
+        if balance.available < price.total:
+            raise Refused(
+                [f"insufficient points: {balance.available} available, {price.total} required"],
+                status=RedemptionStatus.REJECTED,
+            )
+        await self._reserve_fulfill_capture(price.total)
+
+    async def _reserve_fulfill_capture(self, points: int) -> None:
+        hold_key = self._key(Step.RESERVE_POINTS)
+        self._compensations.register(
+            Step.RELEASE_POINTS,
+            act.RELEASE_POINTS,
+            act.HoldRef(
+                hold_key=hold_key,
+                idempotency_key=self._key(Step.RELEASE_POINTS),
+                reason="redemption compensated",
+            ),
+        )
+        moved = await self._step(
+            Step.RESERVE_POINTS,
+            act.RESERVE_POINTS,
+            act.ReservePoints(
+                member_id=self._request.member_id,
+                points=points,
+                idempotency_key=hold_key,
+                reference=self._state.redemption_id,
+            ),
+            act.PointsMoved,
+            LEDGER,
+        )
+        self._state.hold_id = moved.hold_id
+        fulfill_key = self._key(Step.FULFILL_REWARD)
+        self._compensations.register(
+            Step.VOID_FULFILLMENT,
+            act.VOID_FULFILLMENT,
+            act.VoidFulfillment(idempotency_key=fulfill_key),
+        )
+        voucher = await self._step(
+            Step.FULFILL_REWARD,
+            act.FULFILL_REWARD,
+            act.FulfillReward(
+                idempotency_key=fulfill_key,
+                member_id=self._request.member_id,
+                reward_id=self._request.reward_id,
+                quantity=self._request.quantity,
+            ),
+            act.Fulfillment,
+            PARTNER,
+        )
+        self._state.voucher_id, self._state.voucher_code = voucher.voucher_id, voucher.code
+        await self._step(
+            Step.CAPTURE_POINTS,
+            act.CAPTURE_POINTS,
+            act.HoldRef(
+                hold_key=hold_key,
+                idempotency_key=self._key(Step.CAPTURE_POINTS),
+                reason=self._state.redemption_id,
+            ),
+            act.PointsMoved,
+            LEDGER,
+        )
+        self._compensations.register(
+            Step.REVERSE_CAPTURE,
+            act.REVERSE_CAPTURE,
+            act.ReverseCapture(
+                hold_key=hold_key,
+                points=points,
+                idempotency_key=self._key(Step.REVERSE_CAPTURE),
+                reason="redemption compensated",
+                actor="saga",
+            ),
+        )
+        self._set_status(RedemptionStatus.COMPLETED)
+        await self._finish("redemption.completed")
+
+    async def _await_review(self, reasons: list[str]) -> None:
+        self._state.reasons.extend(reasons)
+        self._set_status(RedemptionStatus.AWAITING_APPROVAL, Step.AWAIT_REVIEW)
+        await self._record()
+        await self._notify("redemption.awaiting_approval")
+        try:
+            await workflow.wait_condition(
+                lambda: self._review is not None or self._cancel is not None,
+                timeout=timedelta(seconds=self._request.review_timeout_s),
+            )
+        except TimeoutError:
+            self._state.review_outcome = "timed_out"
+            self._outcome(Step.AWAIT_REVIEW, "failed", "review timed out")
+            raise Refused(["fraud review timed out"], status=RedemptionStatus.REJECTED) from None
+        self._check_cancel()
+        assert self._review is not None
+        outcome, decision = self._review
+        self._state.review, self._state.review_outcome = decision, outcome
+        self._outcome(
+            Step.AWAIT_REVIEW,
+            "ok" if outcome == "approved" else "failed",
+            f"{outcome} by {decision.agent_id}: {decision.reason}",
+        )
+        if outcome != "approved":
+            raise Refused(
+                [f"fraud review rejected by {decision.agent_id}: {decision.reason}"],
+                status=RedemptionStatus.REJECTED,
+            )
+        self._set_status(RedemptionStatus.RUNNING)
+
+    async def _step(
+        self, step: Step, activity: str, argument: BaseModel, result: type[T], options: StepOptions
+    ) -> T:
+        """Run one saga step; a non-retryable refusal ends the saga with its reasons."""
+        self._check_cancel()
+        self._state.current_step = step
+        try:
+            value: T = await workflow.execute_activity(
+                activity, argument, result_type=result, **options.kwargs()
+            )
+        except ActivityError as error:
+            self._outcome(step, "failed", _reason(error))
+            refused_cleanly = _is_refusal(error) and not self._side_effects_landed()
+            status = RedemptionStatus.REJECTED if refused_cleanly else RedemptionStatus.FAILED
+            raise Refused(_reasons(error), status=status) from error
+        self._outcome(step, "ok")
+        return value
+
+    async def _unwind(self, status: RedemptionStatus) -> None:
+        """Run compensations in reverse; if any fails, wait for an operator until none does."""
+        failed = await self._compensations.unwind(self._outcome)
+        while failed:
+            self._state.failed_compensations = failed
+            self._set_status(RedemptionStatus.NEEDS_ATTENTION)
+            await self._record()
+            self._operator = None
+            await workflow.wait_condition(lambda: self._operator is not None)
+            assert self._operator is not None
+            action, by = self._operator
+            self._state.reasons.append(f"operator {by.operator_id} chose {action}: {by.reason}")
+            if action == "resolve":
+                break
+            failed = await self._compensations.unwind(self._outcome)
+        self._state.failed_compensations = failed
+        self._set_status(status)
+        compensated = any(outcome.status == "compensated" for outcome in self._state.steps)
+        await self._finish("redemption.compensated" if compensated else "redemption.failed")
+
+    async def _finish(self, event: str) -> None:
+        self._state.current_step = None
+        self._state.finished_at = workflow.now()
+        await self._record()
+        await self._notify(event)
+
+    async def _record(self) -> None:
+        await self._best_effort(
+            Step.RECORD_OUTCOME, act.RECORD_REDEMPTION, act.RecordRedemption(state=self._state)
+        )
+
+    async def _notify(self, event: str) -> None:
+        await self._best_effort(
+            Step.NOTIFY, act.NOTIFY_REDEMPTION, act.NotifyRedemption(event=event, state=self._state)
+        )
+
+    async def _best_effort(self, step: Step, activity: str, argument: BaseModel) -> None:
+        try:
+            await workflow.execute_activity(activity, argument, **BEST_EFFORT.kwargs())
+        except ActivityError as error:
+            workflow.logger.warning("best-effort %s failed: %s", step.value, error)
+
+    # -- queries and updates -------------------------------------------------
+
+    @workflow.query(name=QUERY_STATE)
+    def state(self) -> RedemptionState:
+        return self._state
+
+    @workflow.update(name=UPDATE_APPROVE)
+    async def approve(self, decision: ReviewDecision) -> UpdateResult:
+        self._review = ("approved", decision)
+        return UpdateResult(accepted=True, status=self._state.status, message="review approved")
+
+    @approve.validator
+    def _validate_approve(self, decision: ReviewDecision) -> None:
+        self._require_status(RedemptionStatus.AWAITING_APPROVAL, "approved")
+
+    @workflow.update(name=UPDATE_REJECT)
+    async def reject(self, decision: ReviewDecision) -> UpdateResult:
+        self._review = ("rejected", decision)
+        await workflow.wait_condition(lambda: self._state.status.is_final)
+        return UpdateResult(accepted=True, status=self._state.status, message="review rejected")
+
+    @reject.validator
+    def _validate_reject(self, decision: ReviewDecision) -> None:
+        self._require_status(RedemptionStatus.AWAITING_APPROVAL, "rejected")
+
+    @workflow.update(name=UPDATE_CANCEL)
+    async def cancel(self, request: CancelRequest) -> UpdateResult:
+        self._cancel = request
+        await workflow.wait_condition(lambda: self._state.status.is_final)
+        return UpdateResult(
+            accepted=True, status=self._state.status, message="cancelled and compensated"
+        )
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        if self._state.status.is_final:
+            raise ApplicationError(
+                f"too late to cancel: the redemption is already {self._state.status.value}",
+                type="too_late",
+            )
+        if self._state.current_step in _POINT_OF_NO_RETURN:
+            raise ApplicationError(
+                "too late to cancel: the points are being captured", type="too_late"
+            )
+        if self._cancel is not None or self._state.status == RedemptionStatus.NEEDS_ATTENTION:
+            raise ApplicationError("a cancellation is already under way", type="too_late")
+
+    @workflow.update(name=UPDATE_RETRY_COMPENSATIONS)
+    async def retry_compensations(self, action: OperatorAction) -> UpdateResult:
+        self._operator = ("retry", action)
+        return UpdateResult(accepted=True, status=self._state.status, message="retrying")
+
+    @retry_compensations.validator
+    def _validate_retry(self, action: OperatorAction) -> None:
+        self._require_status(RedemptionStatus.NEEDS_ATTENTION, "retried")
+
+    @workflow.update(name=UPDATE_RESOLVE)
+    async def resolve(self, action: OperatorAction) -> UpdateResult:
+        self._operator = ("resolve", action)
+        return UpdateResult(accepted=True, status=self._state.status, message="resolved")
+
+    @resolve.validator
+    def _validate_resolve(self, action: OperatorAction) -> None:
+        self._require_status(RedemptionStatus.NEEDS_ATTENTION, "resolved")
+
+    # -- state helpers -------------------------------------------------------
+
+    def _require_status(self, status: RedemptionStatus, verb: str) -> None:
+        if self._state.status != status or (verb in {"approved", "rejected"} and self._review):
+            raise ApplicationError(
+                f"cannot be {verb}: the redemption is {self._state.status.value}",
+                type="invalid_state",
+            )
+
+    def _side_effects_landed(self) -> bool:
+        """Whether points were reserved: from then on a failure is ``failed``, not ``rejected``."""
+        return any(o.step == Step.RESERVE_POINTS and o.status == "ok" for o in self._state.steps)
+
+    def _check_cancel(self) -> None:
+        if self._cancel is not None:
+            raise CancelRequested()
+
+    def _key(self, step: Step) -> str:
+        return f"{self._state.redemption_id}:{step.value}"
+
+    def _outcome(self, step: Step, status: str, detail: str = "") -> None:
+        self._state.steps.append(
+            StepOutcome(step=step, status=status, at=workflow.now(), detail=detail)
+        )
+
+    def _set_status(self, status: RedemptionStatus, step: Step | None = None) -> None:
+        self._state.status = status
+        if step is not None:
+            self._state.current_step = step
+        self._publish()
+
+    def _publish(self) -> None:
+        """Keep search attributes and the memo in step with the state."""
+        workflow.upsert_search_attributes(
+            [
+                search.MEMBER_ID.value_set(self._state.member_id),
+                search.REWARD_ID.value_set(self._state.reward_id),
+                search.CHANNEL.value_set(self._state.channel),
+                search.STATUS.value_set(self._state.status.value),
+                search.POINTS.value_set(self._state.points),
+            ]
+        )
+        workflow.upsert_memo({"summary": self._state.summary()})
+
+
+def _is_refusal(error: ActivityError) -> bool:
+    cause = error.cause
+    return isinstance(cause, ApplicationError) and cause.non_retryable
+
+
+def _reason(error: ActivityError) -> str:
+    cause = error.cause
+    return str(cause.message if isinstance(cause, ApplicationError) else cause or error)
+
+
+def _reasons(error: ActivityError) -> list[str]:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        details: Any = cause.details[0]
+        if isinstance(details, dict) and details.get("reasons"):
+            return [str(r) for r in details["reasons"]]
+    return [_reason(error)]

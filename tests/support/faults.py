@@ -1,0 +1,62 @@
+"""Fault injection around the real activities, for tests that must break the saga.
+
+An activity interceptor (not a fake activity): the real activity runs unless a
+fault says otherwise, so what lands in PostgreSQL or at the partner is real.
+
+- ``fail(name)``: the activity refuses, non-retryable, before doing anything.
+- ``lose_completion(name, times)``: the activity runs and commits, then its
+  completion is lost (a retryable error) ``times`` times, as after a crash
+  between the write and the answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+
+@dataclass
+class Faults(Interceptor):
+    permanent: set[str] = field(default_factory=set)
+    lost: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def fail(self, name: str) -> None:
+        self.permanent.add(name)
+
+    def heal(self, name: str) -> None:
+        self.permanent.discard(name)
+
+    def lose_completion(self, name: str, times: int = 1) -> None:
+        self.lost[name] = times
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Inbound(next, self)
+
+
+class _Inbound(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, faults: Faults) -> None:
+        super().__init__(next)
+        self._faults = faults
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        name = activity.info().activity_type
+        self._faults.calls[name] += 1
+        if name in self._faults.permanent:
+            raise ApplicationError(
+                f"injected permanent failure of {name}", type="injected", non_retryable=True
+            )
+        result = await self.next.execute_activity(input)
+        if self._faults.lost[name] > 0:
+            self._faults.lost[name] -= 1
+            raise ApplicationError(f"injected lost completion of {name}", type="injected_lost")
+        return result
