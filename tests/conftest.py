@@ -13,7 +13,9 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -70,6 +72,7 @@ def ledger(sessions: sessionmaker[Session]) -> Ledger:
 
 
 MemberFactory = Callable[..., str]
+HarnessFactory = Callable[..., AbstractAsyncContextManager[SagaHarness]]
 
 
 @pytest.fixture(scope="session")
@@ -149,19 +152,31 @@ def activity_executor() -> Iterator[ThreadPoolExecutor]:
 
 
 @pytest.fixture
-async def saga(
+def saga_factory(
     temporal_env: WorkflowEnvironment,
     sessions: sessionmaker[Session],
     database_url: str,
     partner_simulator: PartnerSimulator,
     activity_executor: ThreadPoolExecutor,
-) -> AsyncIterator[SagaHarness]:
-    """A worker on a fresh task queue with every real activity and a fault injector."""
+) -> HarnessFactory:
+    """Workers on fresh task queues, with settings overrides (e.g. other limits)."""
     partner_simulator.reset()
-    settings = test_settings(
-        database_url=database_url, partner_url=partner_simulator.url, **RELAXED_FRAUD
-    )
-    async with running_worker(
-        temporal_env.client, sessions=sessions, settings=settings, executor=activity_executor
-    ) as harness:
+
+    def make(**overrides: Any) -> AbstractAsyncContextManager[SagaHarness]:
+        settings = test_settings(
+            database_url=database_url,
+            partner_url=partner_simulator.url,
+            **{**RELAXED_FRAUD, **overrides},
+        )
+        return running_worker(
+            temporal_env.client, sessions=sessions, settings=settings, executor=activity_executor
+        )
+
+    return make
+
+
+@pytest.fixture
+async def saga(saga_factory: HarnessFactory) -> AsyncIterator[SagaHarness]:
+    """A worker on a fresh task queue with every real activity and a fault injector."""
+    async with saga_factory() as harness:
         yield harness

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,7 +48,7 @@ def test_settings(*, database_url: str, partner_url: str, **overrides: Any) -> S
 class SagaHarness:
     client: Client
     task_queue: str
-    faults: Faults
+    faults: Faults = field(default_factory=Faults)
 
     async def start(self, request: RedemptionRequest) -> WorkflowHandle[Any, RedemptionState]:
         return await self.client.start_workflow(

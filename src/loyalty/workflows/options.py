@@ -41,6 +41,6 @@ def _retry(initial: float, maximum: float, attempts: int) -> RetryPolicy:
 
 CHECK = StepOptions(timedelta(seconds=15), _retry(0.5, 10, 12))
 LEDGER = StepOptions(timedelta(seconds=30), _retry(0.5, 30, 25))
-PARTNER = StepOptions(timedelta(seconds=60), _retry(2, 60, 10))
+PARTNER = StepOptions(timedelta(seconds=30), _retry(2, 60, 10))
 COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 30, 8))
 BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))

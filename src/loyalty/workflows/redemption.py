@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.activities import contracts as act
@@ -250,6 +250,9 @@ class RedemptionWorkflow:
                 activity, argument, result_type=result, **options.kwargs()
             )
         except ActivityError as error:
+            if is_cancelled_exception(error):
+                self._outcome(step, "failed", "cancelled")
+                raise asyncio.CancelledError() from error
             self._outcome(step, "failed", _reason(error))
             refused_cleanly = _is_refusal(error) and not self._side_effects_landed()
             status = RedemptionStatus.REJECTED if refused_cleanly else RedemptionStatus.FAILED

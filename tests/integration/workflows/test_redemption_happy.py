@@ -9,31 +9,14 @@ from loyalty.ledger.repository import Ledger
 from loyalty.workflows.contracts import (
     QUERY_STATE,
     REDEMPTION_WORKFLOW,
-    RedemptionRequest,
     RedemptionState,
     RedemptionStatus,
     redemption_workflow_id,
 )
-from tests.conftest import MemberFactory, unique_id
+from tests.conftest import MemberFactory
 from tests.support.partner_simulator import PartnerSimulator
+from tests.support.redemptions import ledger_kinds, redemption_request
 from tests.support.temporal import SagaHarness
-
-
-def request(
-    member: str, reward: str = "R-GIFT-10", quantity: int = 1, **extra: object
-) -> RedemptionRequest:
-    return RedemptionRequest(
-        request_id=unique_id("req"), member_id=member, reward_id=reward, quantity=quantity, **extra
-    )
-
-
-def kinds(ledger: Ledger, member: str) -> list[str]:
-    return [e.kind for e in reversed(ledger.entries(member_id=member))]
-
-
-@pytest.fixture(autouse=True)
-def _catalog(seeded_catalog: None) -> None:
-    """Every test here redeems rewards from the demo catalog."""
 
 
 async def test_happy_path_holds_captures_and_charges_exactly_the_price(
@@ -44,12 +27,12 @@ async def test_happy_path_holds_captures_and_charges_exactly_the_price(
 ) -> None:
     member = new_member(points=5_000, tier="gold")  # gold: 10% tier discount
 
-    state = await saga.redeem(request(member, "R-GIFT-25", quantity=2))
+    state = await saga.redeem(redemption_request(member, "R-GIFT-25", quantity=2))
 
     assert state.status == RedemptionStatus.COMPLETED, state.reasons
     assert state.points == 4_500  # 2 x 2,500 less 10%
     assert sum(line.points for line in state.breakdown if line.kind != "total") == 4_500
-    assert kinds(ledger, member) == ["accrue", "hold", "capture"]
+    assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
     balance = ledger.balance(member_id=member)
     assert (balance.available, balance.held) == (500, 0)
     assert [v["status"] for v in partner_simulator.vouchers()] == ["issued"]
@@ -87,11 +70,11 @@ async def test_refusals_before_any_side_effect_leave_the_ledger_alone(
 ) -> None:
     member = new_member(**setup)
 
-    state = await saga.redeem(request(member, reward))
+    state = await saga.redeem(redemption_request(member, reward))
 
     assert state.status == RedemptionStatus.REJECTED
     assert any(expected_reason in reason for reason in state.reasons), state.reasons
-    assert kinds(ledger, member) == ["accrue"]
+    assert ledger_kinds(ledger, member) == ["accrue"]
     assert partner_simulator.vouchers() == []
 
 
@@ -99,7 +82,7 @@ async def test_duplicate_start_with_the_same_request_id_is_one_redemption(
     saga: SagaHarness, ledger: Ledger, new_member: MemberFactory
 ) -> None:
     member = new_member(points=5_000)
-    first = request(member)
+    first = redemption_request(member)
     handle = await saga.start(first)
     again = await saga.client.start_workflow(
         REDEMPTION_WORKFLOW,
@@ -114,6 +97,6 @@ async def test_duplicate_start_with_the_same_request_id_is_one_redemption(
 
     state = await handle.result()
     assert state.status == RedemptionStatus.COMPLETED
-    assert kinds(ledger, member) == ["accrue", "hold", "capture"]
+    assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
     live = await handle.query(QUERY_STATE, result_type=RedemptionState)
     assert live.status == RedemptionStatus.COMPLETED

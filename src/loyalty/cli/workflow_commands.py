@@ -1,0 +1,246 @@
+"""Saga commands: run the worker, start and steer redemptions and refunds through Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from loyalty.cli import context
+from loyalty.cli.output import EXIT_NOT_FOUND, EXIT_REFUSED, emit, fail
+from loyalty.temporal_client import connect
+from loyalty.workflows import contracts as c
+
+app = typer.Typer()
+T = TypeVar("T")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+RedemptionArg = Annotated[str, typer.Argument(help="Redemption id (redemption-<request_id>).")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (written to the history).")]
+EXIT_UNAVAILABLE = 4
+
+
+@contextmanager
+def temporal_errors(target: str) -> Iterator[None]:
+    """One clear line for what Temporal says, instead of a traceback."""
+    try:
+        yield
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise fail(f"{target} not found", EXIT_NOT_FOUND) from None
+        if error.status == RPCStatusCode.UNAVAILABLE:
+            raise fail(f"cannot reach Temporal: {error.message}", EXIT_UNAVAILABLE) from None
+        raise fail(error.message, EXIT_REFUSED) from None
+    except WorkflowUpdateFailedError as error:
+        raise fail(str(error.cause.message if error.cause else error), EXIT_REFUSED) from None  # type: ignore[attr-defined]
+    except WorkflowFailureError as error:
+        raise fail(str(getattr(error.cause, "message", error.cause)), EXIT_REFUSED) from None
+
+
+def run(job: Callable[[Client], Coroutine[Any, Any, T]], target: str) -> T:
+    async def main() -> T:
+        with temporal_errors(target):
+            return await job(await connect(context.settings()))
+
+    return asyncio.run(main())
+
+
+def state_text(state: c.RedemptionState) -> str:
+    lines = [f"{state.redemption_id}: {state.summary()}"]
+    if state.reasons:
+        lines.append("reasons: " + "; ".join(state.reasons))
+    lines += [f"  {o.at:%H:%M:%S} {o.step.value:18} {o.status:11} {o.detail}" for o in state.steps]
+    return "\n".join(lines)
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Serve the saga task queue until SIGTERM/SIGINT (graceful shutdown)."""
+    from loyalty.worker import run_worker
+
+    asyncio.run(run_worker(context.settings()))
+
+
+@app.command("redeem")
+def redeem_command(
+    member_id: Annotated[str, typer.Argument()],
+    reward_id: Annotated[str, typer.Argument()],
+    quantity: Annotated[int, typer.Option(min=1, max=100)] = 1,
+    request_id: Annotated[str | None, typer.Option(help="Idempotency key (default: new).")] = None,
+    channel: Annotated[str, typer.Option()] = "cli",
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the outcome.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a redemption; the same --request-id returns the same redemption."""
+    request = c.RedemptionRequest(
+        request_id=request_id or uuid.uuid4().hex,
+        member_id=member_id,
+        reward_id=reward_id,
+        quantity=quantity,
+        channel=channel,
+        requested_by="cli",
+    )
+    workflow_id = c.redemption_workflow_id(request.request_id)
+
+    async def job(client: Client) -> c.RedemptionState:
+        handle = await client.start_workflow(
+            c.REDEMPTION_WORKFLOW,
+            request,
+            id=workflow_id,
+            task_queue=context.settings().task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            result_type=c.RedemptionState,
+        )
+        state: c.RedemptionState = await (
+            handle.result() if wait else handle.query(c.QUERY_STATE, result_type=c.RedemptionState)
+        )
+        return state
+
+    emit(run(job, workflow_id), as_json=as_json, text=state_text)
+
+
+@app.command("status")
+def status_command(redemption_id: RedemptionArg, as_json: JsonOption = False) -> None:
+    """The live state of a redemption (works after it closes, too)."""
+
+    async def job(client: Client) -> c.RedemptionState:
+        handle = client.get_workflow_handle(redemption_id)
+        state: c.RedemptionState = await handle.query(c.QUERY_STATE, result_type=c.RedemptionState)
+        return state
+
+    emit(run(job, redemption_id), as_json=as_json, text=state_text)
+
+
+def _update(redemption_id: str, name: str, payload: Any, as_json: bool) -> None:
+    async def job(client: Client) -> c.UpdateResult:
+        handle = client.get_workflow_handle(redemption_id)
+        result: c.UpdateResult = await handle.execute_update(
+            name, payload, result_type=c.UpdateResult
+        )
+        return result
+
+    emit(run(job, redemption_id), as_json=as_json, text=lambda r: f"{r.message}: {r.status.value}")
+
+
+@app.command("approve")
+def approve_command(
+    redemption_id: RedemptionArg,
+    agent: Annotated[str, typer.Option("--agent")],
+    reason: ReasonOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve a redemption waiting for fraud review."""
+    _update(redemption_id, c.UPDATE_APPROVE, _decision(agent, reason), as_json)
+
+
+@app.command("reject")
+def reject_command(
+    redemption_id: RedemptionArg,
+    agent: Annotated[str, typer.Option("--agent")],
+    reason: ReasonOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject a redemption waiting for fraud review (it is compensated)."""
+    _update(redemption_id, c.UPDATE_REJECT, _decision(agent, reason), as_json)
+
+
+@app.command("cancel")
+def cancel_command(
+    redemption_id: RedemptionArg,
+    by: Annotated[str, typer.Option("--by")] = "cli",
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel before capture (compensates); refused with a reason once too late."""
+    _update(redemption_id, c.UPDATE_CANCEL, c.CancelRequest(requested_by=by), as_json)
+
+
+@app.command("retry-compensations")
+def retry_command(
+    redemption_id: RedemptionArg,
+    operator: Annotated[str, typer.Option("--operator")],
+    reason: ReasonOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Operators: run the failed compensations of a needs_attention redemption again."""
+    action = _operator_action(operator, reason)
+    _update(redemption_id, c.UPDATE_RETRY_COMPENSATIONS, action, as_json)
+
+
+@app.command("resolve")
+def resolve_command(
+    redemption_id: RedemptionArg,
+    operator: Annotated[str, typer.Option("--operator")],
+    reason: ReasonOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Operators: mark a needs_attention redemption resolved by hand."""
+    _update(redemption_id, c.UPDATE_RESOLVE, _operator_action(operator, reason), as_json)
+
+
+@app.command("refund")
+def refund_command(
+    redemption_id: RedemptionArg,
+    reason: ReasonOption,
+    quantity: Annotated[int | None, typer.Option(min=1, max=100)] = None,
+    actor: Annotated[str, typer.Option("--actor")] = "cli",
+    request_id: Annotated[str | None, typer.Option(help="Idempotency key (default: new).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Refund a completed redemption in full or by --quantity units."""
+    request = _validated(
+        lambda: c.RefundRequest(
+            redemption_id=redemption_id,
+            request_id=request_id or uuid.uuid4().hex,
+            quantity=quantity,
+            reason=reason,
+            actor=actor,
+            actor_role="operator",
+        )
+    )
+
+    async def job(client: Client) -> c.RefundResult:
+        result: c.RefundResult = await client.execute_workflow(
+            c.REFUND_WORKFLOW,
+            request,
+            id=c.refund_workflow_id(redemption_id, request.request_id),
+            task_queue=context.settings().task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            result_type=c.RefundResult,
+        )
+        return result
+
+    emit(
+        run(job, redemption_id),
+        as_json=as_json,
+        text=lambda r: (
+            f"refunded {r.points_refunded:,} pts ({r.quantity_refunded} units) "
+            f"of {r.redemption_id}; "
+            f"{r.total_refunded_points:,} pts refunded in all; voucher voided: {r.voucher_voided}"
+        ),
+    )
+
+
+def _validated(build: Callable[[], T]) -> T:
+    from pydantic import ValidationError
+
+    try:
+        return build()
+    except ValidationError as error:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise fail(fields, 2) from None
+
+
+def _decision(agent: str, reason: str) -> c.ReviewDecision:
+    return _validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason))
+
+
+def _operator_action(operator: str, reason: str) -> c.OperatorAction:
+    return _validated(lambda: c.OperatorAction(operator_id=operator, reason=reason))
