@@ -1,37 +1,136 @@
-"""``loyalty up``: bring the whole stack up on embedded defaults (what ``make run`` calls)."""
+"""``loyalty up``: bring the whole stack up on embedded defaults (what ``make run`` calls).
+
+Order matters: the database first (migrate, seed), then Temporal (and its
+search attributes), the partner simulator, and the worker. Each process logs
+to ``data/logs/``; Ctrl-C stops them all, newest first.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 import typer
+import yaml
 
 from loyalty.cli import context
 from loyalty.cli.output import reported_errors
+from loyalty.cli.stack import Service, Stack, http_ok, port_open
+from loyalty.config import PROJECT_ROOT, Settings
 from loyalty.ledger.db import ensure_database, migrate
 from loyalty.seed import DEMO_MEMBER, seed_demo_program
+from loyalty.temporal_client import connect, ensure_search_attributes
+from loyalty.workflows import search
 
 app = typer.Typer()
+BIN = Path(sys.executable).parent
+DEV_SERVER_CONFIG = PROJECT_ROOT / "temporal-dev" / "dev-server.yaml"
 
 
-def prepare_database() -> None:
+def prepare_database(settings: Settings) -> None:
     """Create, migrate and seed the database; print what was done."""
-    url = context.settings().database_url
-    created = ensure_database(url)
-    print(f"==> database {'created' if created else 'present'}; applying migrations")
-    migrate(url)
+    created = ensure_database(settings.database_url)
+    print(f"==> database {'created' if created else 'present'}; applying migrations", flush=True)
+    migrate(settings.database_url)
     with reported_errors():
         summary = seed_demo_program(context.sessions(), context.ledger())
     print(
         f"==> demo program: {summary.members} members, {summary.rewards} rewards "
-        f"({summary.entries_posted} new ledger entries)"
+        f"({summary.entries_posted} new ledger entries)",
+        flush=True,
     )
+
+
+def temporal_service(settings: Settings) -> Service:
+    config = yaml.safe_load(DEV_SERVER_CONFIG.read_text())
+    db_file = PROJECT_ROOT / config["db_filename"]
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    return Service(
+        name="temporal",
+        argv=[
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            config["ip"],
+            "--port",
+            str(config["port"]),
+            "--ui-port",
+            str(config["ui_port"]),
+            "--namespace",
+            config["namespace"],
+            "--db-filename",
+            str(db_file),
+            "--log-level",
+            config["log_level"],
+        ],
+        ready=port_open(config["ip"], int(config["port"])),
+        where=f"{config['ip']}:{config['port']} (Web UI http://{config['ip']}:{config['ui_port']})",
+    )
+
+
+def register_search_attributes(settings: Settings) -> None:
+    async def register() -> list[str]:
+        client = await connect(settings)
+        return await ensure_search_attributes(client, settings.temporal_namespace, search.ALL)
+
+    added = asyncio.run(register())
+    names = ", ".join(key.name for key in search.ALL)
+    print(f"    search attributes {names} ({len(added)} newly registered)", flush=True)
+
+
+def services(settings: Settings) -> list[Service]:
+    partner_port = int(settings.partner_url.rsplit(":", 1)[1].split("/")[0])
+    return [
+        Service(
+            name="partner-simulator",
+            argv=[
+                sys.executable,
+                "-m",
+                "loyalty.partners.simulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(partner_port),
+            ],
+            ready=http_ok(f"{settings.partner_url}/healthz"),
+            where=settings.partner_url,
+        ),
+        Service(
+            name="worker",
+            argv=[str(BIN / "loyalty"), "worker"],
+            ready=lambda: True,
+            where=f"task queue {settings.task_queue}",
+        ),
+    ]
+
+
+def print_demo(settings: Settings) -> None:
     balance = context.ledger().balance(member_id=DEMO_MEMBER)
     print(
-        f"==> demo member {DEMO_MEMBER}: {balance.available:,} pts available, "
-        f"{balance.held:,} held, {balance.expiring_soon:,} expiring within 30 days"
+        f"\n==> demo member {DEMO_MEMBER}: {balance.available:,} pts available, "
+        f"{balance.held:,} held, {balance.expiring_soon:,} expiring within 30 days\n"
+        f"    try:  .venv/bin/loyalty redeem {DEMO_MEMBER} R-GIFT-10 --wait\n"
+        "    stop: Ctrl-C",
+        flush=True,
     )
 
 
 @app.command("up")
 def up_command() -> None:
     """Migrate, seed and start every process of the stack; Ctrl-C stops them all."""
-    prepare_database()
+    settings = context.settings()
+    prepare_database(settings)
+    stack = Stack(settings.data_dir / "logs")
+    env = dict(os.environ)
+    try:
+        stack.start(temporal_service(settings), env)
+        register_search_attributes(settings)
+        for service in services(settings):
+            stack.start(service, env)
+        print_demo(settings)
+        stack.wait()
+    finally:
+        stack.stop()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+import sys
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty.cli import context
@@ -20,6 +24,7 @@ from loyalty.workflows import contracts as c
 
 app = typer.Typer()
 T = TypeVar("T")
+P = ParamSpec("P")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 RedemptionArg = Annotated[str, typer.Argument(help="Redemption id (redemption-<request_id>).")]
@@ -46,10 +51,39 @@ def temporal_errors(target: str) -> Iterator[None]:
 
 def run(job: Callable[[Client], Coroutine[Any, Any, T]], target: str) -> T:
     async def main() -> T:
+        settings = context.settings()
+        try:
+            client = await connect(settings)
+        except RuntimeError as error:
+            message = f"cannot reach Temporal at {settings.temporal_address}: {error}"
+            raise fail(message, EXIT_UNAVAILABLE) from None
         with temporal_errors(target):
-            return await job(await connect(context.settings()))
+            return await job(client)
 
     return asyncio.run(main())
+
+
+def exits_without_teardown(command: Callable[P, None]) -> Callable[P, None]:
+    """End a short-lived Temporal client process without interpreter teardown.
+
+    The SDK's Rust runtime threads can outlive CPython finalization and abort
+    the process ("PyGILState_Release ... must be current"; temporalio/sdk-python
+    issue 300), turning a clean exit into SIGABRT. Once the output is flushed,
+    nothing is left to tear down, so the command exits at once with its code.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        code = 0
+        try:
+            command(*args, **kwargs)
+        except typer.Exit as done:
+            code = done.exit_code
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    return wrapper
 
 
 def state_text(state: c.RedemptionState) -> str:
@@ -69,6 +103,7 @@ def worker_command() -> None:
 
 
 @app.command("redeem")
+@exits_without_teardown
 def redeem_command(
     member_id: Annotated[str, typer.Argument()],
     reward_id: Annotated[str, typer.Argument()],
@@ -90,15 +125,18 @@ def redeem_command(
     workflow_id = c.redemption_workflow_id(request.request_id)
 
     async def job(client: Client) -> c.RedemptionState:
-        handle = await client.start_workflow(
-            c.REDEMPTION_WORKFLOW,
-            request,
-            id=workflow_id,
-            task_queue=context.settings().task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            result_type=c.RedemptionState,
-        )
+        try:
+            handle = await client.start_workflow(
+                c.REDEMPTION_WORKFLOW,
+                request,
+                id=workflow_id,
+                task_queue=context.settings().task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                result_type=c.RedemptionState,
+            )
+        except WorkflowAlreadyStartedError:  # closed already: same request, same redemption
+            handle = client.get_workflow_handle(workflow_id, result_type=c.RedemptionState)
         state: c.RedemptionState = await (
             handle.result() if wait else handle.query(c.QUERY_STATE, result_type=c.RedemptionState)
         )
@@ -108,6 +146,7 @@ def redeem_command(
 
 
 @app.command("status")
+@exits_without_teardown
 def status_command(redemption_id: RedemptionArg, as_json: JsonOption = False) -> None:
     """The live state of a redemption (works after it closes, too)."""
 
@@ -122,15 +161,25 @@ def status_command(redemption_id: RedemptionArg, as_json: JsonOption = False) ->
 def _update(redemption_id: str, name: str, payload: Any, as_json: bool) -> None:
     async def job(client: Client) -> c.UpdateResult:
         handle = client.get_workflow_handle(redemption_id)
-        result: c.UpdateResult = await handle.execute_update(
-            name, payload, result_type=c.UpdateResult
-        )
+        try:
+            result: c.UpdateResult = await handle.execute_update(
+                name, payload, result_type=c.UpdateResult
+            )
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # Temporal answers NOT_FOUND for an update to a closed workflow: say why.
+            state = await handle.query(c.QUERY_STATE, result_type=c.RedemptionState)
+            raise fail(
+                f"too late: the redemption is already {state.status.value}", EXIT_REFUSED
+            ) from None
         return result
 
     emit(run(job, redemption_id), as_json=as_json, text=lambda r: f"{r.message}: {r.status.value}")
 
 
 @app.command("approve")
+@exits_without_teardown
 def approve_command(
     redemption_id: RedemptionArg,
     agent: Annotated[str, typer.Option("--agent")],
@@ -142,6 +191,7 @@ def approve_command(
 
 
 @app.command("reject")
+@exits_without_teardown
 def reject_command(
     redemption_id: RedemptionArg,
     agent: Annotated[str, typer.Option("--agent")],
@@ -153,6 +203,7 @@ def reject_command(
 
 
 @app.command("cancel")
+@exits_without_teardown
 def cancel_command(
     redemption_id: RedemptionArg,
     by: Annotated[str, typer.Option("--by")] = "cli",
@@ -163,6 +214,7 @@ def cancel_command(
 
 
 @app.command("retry-compensations")
+@exits_without_teardown
 def retry_command(
     redemption_id: RedemptionArg,
     operator: Annotated[str, typer.Option("--operator")],
@@ -175,6 +227,7 @@ def retry_command(
 
 
 @app.command("resolve")
+@exits_without_teardown
 def resolve_command(
     redemption_id: RedemptionArg,
     operator: Annotated[str, typer.Option("--operator")],
@@ -186,6 +239,7 @@ def resolve_command(
 
 
 @app.command("refund")
+@exits_without_teardown
 def refund_command(
     redemption_id: RedemptionArg,
     reason: ReasonOption,
