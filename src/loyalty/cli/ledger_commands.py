@@ -1,14 +1,16 @@
-"""Ledger commands: migrate, seed, balance, ledger, accrue, expire, reconcile."""
+"""Ledger commands: migrate, seed, balance, ledger, accrue, expire, reconcile; contracts."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from loyalty.cli import context
 from loyalty.cli.output import EXIT_REFUSED, emit, fail, reported_errors
+from loyalty.config import PROJECT_ROOT
 from loyalty.ledger.db import ensure_database, migrate
 from loyalty.ledger.results import Balance, EntryView
 from loyalty.seed import seed_demo_program
@@ -149,3 +151,14 @@ def reconcile_command(
     )
     if found:
         raise fail(f"{len(found)} discrepancies", EXIT_REFUSED)
+
+
+@app.command("contracts")
+def contracts_command(
+    directory: Annotated[Path, typer.Argument()] = PROJECT_ROOT / "docs" / "contracts",
+) -> None:
+    """Write the workflow and activity contracts as JSON Schema (for other SDKs)."""
+    from loyalty.wire_schemas import export
+
+    written = export(directory)
+    print(f"wrote {len(written)} contract files to {directory}")

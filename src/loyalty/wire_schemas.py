@@ -1,0 +1,97 @@
+"""Export the wire contracts (names and JSON payloads) as JSON Schema for other SDKs.
+
+A .NET or Java client or worker reads ``docs/contracts/``: ``index.json`` names
+every workflow, update, query and activity with its payload schemas; one file
+per payload holds its JSON Schema. A test regenerates them and compares, so
+the committed files never drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from loyalty.activities import contracts as act
+from loyalty.workflows import contracts as wf
+
+WORKFLOWS: dict[str, dict[str, Any]] = {
+    wf.REDEMPTION_WORKFLOW: {
+        "id": "redemption-<request_id>",
+        "input": wf.RedemptionRequest,
+        "result": wf.RedemptionState,
+        "queries": {wf.QUERY_STATE: wf.RedemptionState},
+        "updates": {
+            wf.UPDATE_APPROVE: (wf.ReviewDecision, wf.UpdateResult),
+            wf.UPDATE_REJECT: (wf.ReviewDecision, wf.UpdateResult),
+            wf.UPDATE_CANCEL: (wf.CancelRequest, wf.UpdateResult),
+            wf.UPDATE_RETRY_COMPENSATIONS: (wf.OperatorAction, wf.UpdateResult),
+            wf.UPDATE_RESOLVE: (wf.OperatorAction, wf.UpdateResult),
+        },
+    },
+    wf.REFUND_WORKFLOW: {
+        "id": "refund-<redemption_id>-<request_id>",
+        "input": wf.RefundRequest,
+        "result": wf.RefundResult,
+        "queries": {},
+        "updates": {},
+    },
+}
+
+ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
+    act.CHECK_BALANCE: (act.MemberRef, act.BalanceSnapshot),
+    act.CHECK_ELIGIBILITY: (act.RedemptionCheck, act.EligibilityVerdict),
+    act.ASSESS_FRAUD: (act.RedemptionCheck, act.FraudVerdict),
+    act.PRICE_OFFER: (act.RedemptionCheck, act.OfferPrice),
+    act.RESERVE_POINTS: (act.ReservePoints, act.PointsMoved),
+    act.RELEASE_POINTS: (act.HoldRef, act.PointsMoved),
+    act.CAPTURE_POINTS: (act.HoldRef, act.PointsMoved),
+    act.REVERSE_CAPTURE: (act.ReverseCapture, act.PointsMoved),
+    act.FULFILL_REWARD: (act.FulfillReward, act.Fulfillment),
+    act.VOID_FULFILLMENT: (act.VoidFulfillment, act.VoidOutcome),
+    act.RECORD_REDEMPTION: (act.RecordRedemption, None),
+    act.NOTIFY_REDEMPTION: (act.NotifyRedemption, None),
+    act.PREPARE_REFUND: (act.PrepareRefund, act.RefundPlan),
+    act.REFUND_POINTS: (act.RefundPoints, act.RefundRecorded),
+}
+
+
+def _name(model: type[BaseModel] | None) -> str | None:
+    return model.__name__ if model else None
+
+
+def render() -> dict[str, str]:
+    """File name → JSON text, for every contract file."""
+    models: set[type[BaseModel]] = set()
+    index: dict[str, Any] = {"workflows": {}, "activities": {}}
+    for name, spec in WORKFLOWS.items():
+        models |= {spec["input"], spec["result"], *spec["queries"].values()}
+        models |= {m for pair in spec["updates"].values() for m in pair}
+        index["workflows"][name] = {
+            "workflow_id": spec["id"],
+            "input": _name(spec["input"]),
+            "result": _name(spec["result"]),
+            "queries": {q: _name(m) for q, m in spec["queries"].items()},
+            "updates": {
+                u: {"input": _name(i), "result": _name(r)} for u, (i, r) in spec["updates"].items()
+            },
+        }
+    for name, (argument, result) in ACTIVITIES.items():
+        models |= {argument} | ({result} if result else set())
+        index["activities"][name] = {"input": _name(argument), "result": _name(result)}
+    files = {"index.json": index}
+    files |= {f"{model.__name__}.json": model.model_json_schema() for model in models}
+    return {name: json.dumps(body, indent=2, sort_keys=True) + "\n" for name, body in files.items()}
+
+
+def export(directory: Path) -> list[Path]:
+    """Write every contract file into ``directory``; returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in sorted(render().items()):
+        path = directory / name
+        path.write_text(text)
+        written.append(path)
+    return written
