@@ -27,8 +27,8 @@ bootstrap: $(VENV)/.installed
 
 lint: bootstrap
 	@echo "==> ruff"
-	@$(BIN)/ruff check src tests
-	@$(BIN)/ruff format --check --quiet src tests
+	@$(BIN)/ruff check src tests bench
+	@$(BIN)/ruff format --check --quiet src tests bench
 	@echo "==> mypy"
 	@$(BIN)/mypy src
 
@@ -40,8 +40,8 @@ run: bootstrap
 	@$(BIN)/loyalty up
 
 format: bootstrap
-	@$(BIN)/ruff check --fix --quiet src tests
-	@$(BIN)/ruff format --quiet src tests
+	@$(BIN)/ruff check --fix --quiet src tests bench
+	@$(BIN)/ruff format --quiet src tests bench
 
 bench: bootstrap
 	@$(BIN)/python -m bench

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): throughput and latency targets live here, not in tests."""
