@@ -56,7 +56,6 @@ class RedemptionStatus(StrEnum):
 class Step(StrEnum):
     """Saga steps, in order; compensations carry their own names."""
 
-    RECORD_START = "record_start"
     CHECK_BALANCE = "check_balance"
     CHECK_ELIGIBILITY = "check_eligibility"
     ASSESS_FRAUD = "assess_fraud"

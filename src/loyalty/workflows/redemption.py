@@ -43,8 +43,6 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T", bound=BaseModel)
 
-# Steps after which a cancel is refused: the points are (being) captured.
-_POINT_OF_NO_RETURN = {Step.CAPTURE_POINTS, Step.RECORD_OUTCOME, Step.NOTIFY}
 
 
 class Refused(Exception):
@@ -342,7 +340,7 @@ class RedemptionWorkflow:
                 f"too late to cancel: the redemption is already {self._state.status.value}",
                 type="too_late",
             )
-        if self._state.current_step in _POINT_OF_NO_RETURN:
+        if self._state.current_step == Step.CAPTURE_POINTS:  # completed right after it
             raise ApplicationError(
                 "too late to cancel: the points are being captured", type="too_late"
             )
