@@ -16,11 +16,16 @@ reaching this store through the policy-search plugin.
 
 One point per chunk; the point id is a uuid5 of the chunk id, so an upsert of
 the same chunk overwrites it instead of duplicating it.
+
+The worker shares one store among its activity threads; local mode has no
+locking of its own, so every client call holds the store's lock (searches
+take milliseconds, so this costs little against a server either).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -102,6 +107,7 @@ class PolicyStore:
         self._client = client
         self._dimension = dimension
         self.collection = collection
+        self._guard = threading.RLock()
         self._ensure_collection()
 
     @classmethod
@@ -143,14 +149,16 @@ class PolicyStore:
             for c, v in zip(chunks, vectors, strict=True)
         ]
         if points:
-            self._client.upsert(self.collection, points=points, wait=True)
+            with self._guard:
+                self._client.upsert(self.collection, points=points, wait=True)
         return len(points)
 
     def delete(self, chunk_ids: Sequence[str]) -> int:
         """Remove chunks by id; returns how many ids were asked for."""
         if chunk_ids:
             selector = models.PointIdsList(points=[point_id(c) for c in chunk_ids])
-            self._client.delete(self.collection, points_selector=selector, wait=True)
+            with self._guard:
+                self._client.delete(self.collection, points_selector=selector, wait=True)
         return len(chunk_ids)
 
     def list_chunks(self, *, policy_id: str | None = None) -> list[StoredChunk]:
@@ -175,26 +183,39 @@ class PolicyStore:
         filters: SearchFilter | None = None,
     ) -> list[ChunkHit]:
         """The ``k`` chunks nearest to ``query_vector``, in force on ``today``, best first."""
-        response = self._client.query_points(
-            self.collection,
-            query=list(query_vector),
-            query_filter=_search_filter(filters or SearchFilter(), today),
-            limit=k,
-            with_payload=True,
-        )
+        with self._guard:
+            response = self._client.query_points(
+                self.collection,
+                query=list(query_vector),
+                query_filter=_search_filter(filters or SearchFilter(), today),
+                limit=k,
+                with_payload=True,
+            )
         return [_hit(point.payload or {}, point.score) for point in response.points]
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[ChunkHit]:
+        """Stored chunks by id (score 0), in the order asked; unknown ids are left out."""
+        if not chunk_ids:
+            return []
+        with self._guard:
+            points = self._client.retrieve(
+                self.collection, ids=[point_id(c) for c in chunk_ids], with_payload=True
+            )
+        found = {p.payload["chunk_id"]: _hit(p.payload, 0.0) for p in points if p.payload}
+        return [found[c] for c in chunk_ids if c in found]
 
     def _scroll(self, query_filter: models.Filter | None) -> Iterator[dict[str, Any]]:
         offset: Any = None
         while True:
-            points, offset = self._client.scroll(
-                self.collection,
-                scroll_filter=query_filter,
-                limit=256,
-                offset=offset,
-                with_payload=True,
-                with_vectors=False,
-            )
+            with self._guard:
+                points, offset = self._client.scroll(
+                    self.collection,
+                    scroll_filter=query_filter,
+                    limit=256,
+                    offset=offset,
+                    with_payload=True,
+                    with_vectors=False,
+                )
             for point in points:
                 yield point.payload or {}
             if offset is None:

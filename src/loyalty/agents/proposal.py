@@ -5,24 +5,44 @@ list of citation ids); whether the values are acceptable is for the
 guardrails to say, so a bad value is logged with a verdict rather than lost
 as a parse error. An answer that is not even this shape is a
 :class:`ProposalFormatError`.
+
+Light on purpose (pydantic and the domain only, no Qdrant or Semantic Kernel)
+so activity and workflow payload types can import it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticError
 
-from loyalty.agents.retrieval import RetrievedChunk
 from loyalty.domain.guardrail_types import CasePurpose, ProposalCandidate, RetrievedRef
 from loyalty.errors import ValidationError
 
 RULES_PROPOSER = "rules"
 _FENCE = re.compile(r"^```(?:json)?\s*(?P<body>.*?)\s*```$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetrievedChunk:
+    """One retrieved policy section."""
+
+    chunk_id: str
+    policy_id: str
+    version: int
+    title: str
+    section: str
+    text: str
+    score: float
+
+    def as_ref(self) -> RetrievedRef:
+        """The part of the chunk the citation guardrail needs."""
+        return RetrievedRef(chunk_id=self.chunk_id, policy_id=self.policy_id, version=self.version)
 
 
 class ProposalFormatError(ValidationError):

@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from loyalty.agents.embeddings import Embedder
 from loyalty.agents.policy_store import PolicyStore, SearchFilter
-from loyalty.domain.guardrail_types import RetrievedRef
+from loyalty.agents.proposal import RetrievedChunk
 from loyalty.errors import ValidationError
 
 MAX_K = 20
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetrievedChunk:
-    """One retrieved policy section."""
-
-    chunk_id: str
-    policy_id: str
-    version: int
-    title: str
-    section: str
-    text: str
-    score: float
-
-    def as_ref(self) -> RetrievedRef:
-        """The part of the chunk the citation guardrail needs."""
-        return RetrievedRef(chunk_id=self.chunk_id, policy_id=self.policy_id, version=self.version)
+__all__ = ["MAX_K", "PolicyRetriever", "RetrievedChunk"]
 
 
 class PolicyRetriever:

