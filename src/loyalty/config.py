@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     tier_discount_percent: dict[str, int] = {"bronze": 0, "silver": 5, "gold": 10, "platinum": 15}
 
     # API and auth
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
     jwt_secret: SecretStr = SecretStr(_DEV_JWT_SECRET)
     jwt_issuer: str = "loyalty-dev"
     jwt_audience: str = "loyalty-api"

@@ -1,4 +1,8 @@
-"""Mirror a redemption's state into PostgreSQL and announce its outcome (best effort)."""
+"""Mirror a redemption's state into PostgreSQL and announce its outcome (best effort).
+
+Announcing means starting one webhook delivery workflow per subscription
+(see ``loyalty.webhooks``); the saga never waits for the deliveries themselves.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from loyalty.activities.contracts import (
 )
 from loyalty.activities.errors import business_errors
 from loyalty.ledger.redemptions import upsert_redemption
+from loyalty.webhooks.publisher import publish, redemption_event
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +51,7 @@ class RecordActivities:
             )
 
     @activity.defn(name=NOTIFY_REDEMPTION)
-    def notify_redemption(self, request: NotifyRedemption) -> None:
+    async def notify_redemption(self, request: NotifyRedemption) -> None:
         log.info(
             "redemption_event",
             event_type=request.event,
@@ -54,3 +59,7 @@ class RecordActivities:
             member_id=request.state.member_id,
             status=request.state.status.value,
         )
+        info = activity.info()
+        # scheduled_time is the same on every attempt, so a retry builds the same event.
+        event = redemption_event(request.event, request.state, at=info.scheduled_time)
+        await publish(activity.client(), self._sessions, event, task_queue=info.task_queue)

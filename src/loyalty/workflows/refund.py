@@ -13,8 +13,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.activities import contracts as act
+    from loyalty.webhooks.contracts import PUBLISH_EVENT, EventType, WebhookEvent, event_id
     from loyalty.workflows.contracts import REFUND_WORKFLOW, RefundRequest, RefundResult
-    from loyalty.workflows.options import CHECK, LEDGER, PARTNER
+    from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER
 
 
 @workflow.defn(name=REFUND_WORKFLOW)
@@ -53,7 +54,7 @@ class RefundWorkflow:
                 ) from error
             raise
         voided = recorded.closes_redemption and await self._void(plan.fulfillment_key)
-        return RefundResult(
+        result = RefundResult(
             redemption_id=request.redemption_id,
             refund_id=refund_id,
             points_refunded=recorded.points_refunded,
@@ -61,6 +62,21 @@ class RefundWorkflow:
             voucher_voided=voided,
             total_refunded_points=recorded.total_refunded_points,
         )
+        await self._announce(result, plan.member_id)
+        return result
+
+    async def _announce(self, result: RefundResult, member_id: str) -> None:
+        """Best effort: start the ``redemption.refunded`` webhooks; never fails the refund."""
+        event = WebhookEvent(
+            id=event_id(result.refund_id, EventType.REFUNDED),
+            type=EventType.REFUNDED,
+            created_at=workflow.now(),
+            data={"member_id": member_id, **result.model_dump()},
+        )
+        try:
+            await workflow.execute_activity(PUBLISH_EVENT, event, **BEST_EFFORT.kwargs())
+        except ActivityError as error:
+            workflow.logger.warning("refund event not published: %s", error)
 
     async def _void(self, fulfillment_key: str) -> bool:
         """Void the voucher; the points are already back, so a partner refusal is only reported."""

@@ -1,0 +1,83 @@
+"""The FastAPI application factory.
+
+Tests pass a Temporal client and a session factory they already own; the
+server (``loyalty api``) passes neither and the lifespan connects both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from loyalty.activities.checks import RedemptionChecks
+from loyalty.api import errors
+from loyalty.api.deps import ApiState
+from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from loyalty.api.ratelimit import TokenRateLimiter
+from loyalty.api.routes import actions, health, members, redemptions, rewards, webhooks
+from loyalty.config import Settings
+from loyalty.errors import UnavailableError
+from loyalty.ledger.db import make_engine, make_session_factory
+from loyalty.ledger.repository import Ledger
+from loyalty.worker import redemption_rules
+
+log = structlog.get_logger(__name__)
+DESCRIPTION = """
+Loyalty-points redemptions for customer apps, support agents and operators.
+
+Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`
+= customer | support_agent | operator, `member_id` for customers, `iss`, `aud`,
+`exp`). Every error has the shape `{"error": {"code", "message", "details"}}`.
+Send `X-Request-ID` to correlate logs and workflows; it is echoed back.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    temporal: Client | None = None,
+    sessions: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    """Build the app; ``temporal`` and ``sessions`` default to connecting from ``settings``."""
+    owned_engine = None
+    if sessions is None:
+        owned_engine = make_engine(settings.database_url)
+        sessions = make_session_factory(owned_engine)
+    state = ApiState(
+        settings=settings,
+        sessions=sessions,
+        checks=RedemptionChecks(
+            sessions=sessions, ledger=Ledger(sessions), rules=redemption_rules(settings)
+        ),
+        limiter=TokenRateLimiter(settings.rate_limit),
+        client=temporal,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await state.temporal()
+        except UnavailableError as error:  # start anyway: /readyz reports it, calls retry
+            log.warning("temporal_unavailable_at_startup", error=error.message)
+        yield
+        if owned_engine is not None:
+            owned_engine.dispose()
+
+    app = FastAPI(
+        title="Loyalty Orchestration API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.api = state
+    errors.install(app)
+    for module in (health, redemptions, actions, members, rewards, webhooks):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)  # added last: outermost, sees every response
+    return app

@@ -1,0 +1,101 @@
+"""The API's dependencies, wired in one place and used through ``Annotated`` aliases.
+
+``ApiState`` is built once per app by ``create_app`` (or its lifespan) and
+holds the long-lived objects; the aliases below hand routes what they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from loyalty.activities.checks import RedemptionChecks
+from loyalty.api.auth import Principal, authenticate
+from loyalty.api.errors import NotAuthenticatedError
+from loyalty.api.gateway import TemporalGateway
+from loyalty.api.ratelimit import TokenRateLimiter
+from loyalty.config import Settings
+from loyalty.errors import UnavailableError
+from loyalty.ledger.repository import Ledger
+from loyalty.temporal_client import connect
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    checks: RedemptionChecks
+    limiter: TokenRateLimiter
+    client: Client | None = None
+
+    async def temporal(self) -> Client:
+        """The Temporal client, connecting on first use (so the API starts before Temporal)."""
+        if self.client is None:
+            try:
+                self.client = await connect(self.settings)
+            except RuntimeError as error:  # the SDK's connection failure
+                raise UnavailableError(f"cannot reach Temporal: {error}") from None
+        return self.client
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+async def get_gateway(state: StateDep) -> TemporalGateway:
+    return TemporalGateway(await state.temporal(), task_queue=state.settings.task_queue)
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    with state.sessions() as session:
+        yield session
+
+
+def get_ledger(state: StateDep) -> Ledger:
+    return Ledger(state.sessions)
+
+
+def get_sessions(state: StateDep) -> sessionmaker[Session]:
+    return state.sessions
+
+
+def get_request_id(request: Request) -> str:
+    return str(request.state.request_id)
+
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT minted by `loyalty token`.")
+
+
+def current_principal(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the bearer token, then count the request against its rate limit."""
+    if credentials is None:
+        raise NotAuthenticatedError("missing bearer token")
+    principal = authenticate(state.settings, credentials.credentials)
+    state.limiter.hit(credentials.credentials)
+    return principal
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+GatewayDep = Annotated[TemporalGateway, Depends(get_gateway)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+RequestIdDep = Annotated[str, Depends(get_request_id)]

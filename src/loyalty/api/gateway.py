@@ -1,0 +1,261 @@
+"""Every Temporal call the API makes, with Temporal's errors turned into the error tree.
+
+Starts use ``USE_EXISTING`` + ``REJECT_DUPLICATE``: concurrent identical starts
+join one run, and a closed run is never started again. Because either policy
+answers a repeat silently, the body is then compared with the input the run
+was started with (the first history event), which is authoritative even for
+a run started by another client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateStage as Stage
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from loyalty import errors
+from loyalty.api.errors import from_application_error
+from loyalty.workflows import search
+from loyalty.workflows.contracts import (
+    QUERY_STATE,
+    REDEMPTION_WORKFLOW,
+    REFUND_WORKFLOW,
+    RedemptionRequest,
+    RedemptionState,
+    RedemptionStatus,
+    RefundRequest,
+    RefundResult,
+    UpdateResult,
+    redemption_workflow_id,
+    refund_workflow_id,
+)
+
+M = TypeVar("M", bound=BaseModel)
+_QUERY_TIMEOUT = timedelta(seconds=5)
+_REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
+_REFUND_KEYS = ("redemption_id", "quantity", "reason")
+
+
+class TemporalGateway:
+    """Start, query and update the sagas for the API.
+
+    Args:
+        client: a connected Temporal client using ``DATA_CONVERTER``.
+        task_queue: where the workers listen (``settings.task_queue``).
+        wait_s: how long an action waits for its outcome before answering "still running".
+    """
+
+    def __init__(self, client: Client, *, task_queue: str, wait_s: float = 10.0) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._wait_s = wait_s
+
+    async def start_redemption(self, request: RedemptionRequest, *, memo: dict[str, Any]) -> str:
+        """Start (or join) the redemption; 409 when the request id was used for another body."""
+        workflow_id = redemption_workflow_id(request.request_id)
+        await self._start(REDEMPTION_WORKFLOW, request, workflow_id, memo=memo)
+        await self._same_input(workflow_id, request, _REDEMPTION_KEYS)
+        return workflow_id
+
+    async def started_request(self, redemption_id: str) -> RedemptionRequest | None:
+        """The input the redemption was started with, or None when there is no such workflow."""
+        return await self._started_input(redemption_id, RedemptionRequest)
+
+    async def live_state(self, redemption_id: str) -> RedemptionState | None:
+        """The query result while the workflow runs; None once it has closed."""
+        handle = self._client.get_workflow_handle(redemption_id)
+        try:
+            described = await handle.describe()
+            if described.status is None or described.status.name != "RUNNING":
+                return None
+            state: RedemptionState = await handle.query(
+                QUERY_STATE, result_type=RedemptionState, rpc_timeout=_QUERY_TIMEOUT
+            )
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        return state
+
+    async def status(self, redemption_id: str) -> RedemptionStatus | None:
+        """The status search attribute of a running redemption (no worker needed)."""
+        described = await self._client.get_workflow_handle(redemption_id).describe()
+        if described.status is None or described.status.name != "RUNNING":
+            return None
+        value = described.typed_search_attributes.get(search.STATUS)
+        return RedemptionStatus(value) if value else RedemptionStatus.RUNNING
+
+    async def final_state(self, redemption_id: str) -> RedemptionState | None:
+        """The result of a closed redemption workflow (when the stored record is missing)."""
+        handle = self._client.get_workflow_handle(redemption_id, result_type=RedemptionState)
+        try:
+            state: RedemptionState = await asyncio.wait_for(handle.result(), self._wait_s)
+        except (RPCError, WorkflowFailureError, TimeoutError):
+            return None
+        return state
+
+    async def update(
+        self,
+        workflow_id: str,
+        name: str,
+        argument: BaseModel,
+        *,
+        closed: Callable[[], errors.LoyaltyError],
+    ) -> UpdateResult | None:
+        """Send a redemption update; see ``update_as``."""
+        return await self.update_as(
+            workflow_id, name, argument, closed=closed, result_type=UpdateResult
+        )
+
+    async def update_as(
+        self,
+        workflow_id: str,
+        name: str,
+        argument: BaseModel,
+        *,
+        closed: Callable[[], errors.LoyaltyError],
+        result_type: type[M],
+    ) -> M | None:
+        """Send an update; None when accepted but not finished within ``wait_s``.
+
+        ``closed`` builds the error for a workflow that has already finished.
+        """
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            started = await handle.start_update(
+                name, argument, wait_for_stage=Stage.ACCEPTED, result_type=result_type
+            )
+            result: M = await asyncio.wait_for(started.result(), self._wait_s)
+        except TimeoutError:
+            return None
+        except WorkflowUpdateFailedError as error:
+            raise from_application_error(error.cause) from None
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise closed() from None
+            raise
+        return result
+
+    async def refund(self, request: RefundRequest) -> tuple[str, RefundResult | None]:
+        """Start (or join) the refund and wait briefly for its result."""
+        workflow_id = refund_workflow_id(request.redemption_id, request.request_id)
+        await self._start(REFUND_WORKFLOW, request, workflow_id, memo={})
+        await self._same_input(workflow_id, request, _REFUND_KEYS)
+        handle = self._client.get_workflow_handle(workflow_id, result_type=RefundResult)
+        try:
+            result: RefundResult = await asyncio.wait_for(handle.result(), self._wait_s)
+        except TimeoutError:
+            return workflow_id, None
+        except WorkflowFailureError as error:
+            raise from_application_error(error.cause) from None
+        return workflow_id, result
+
+    async def start(
+        self, workflow: str, argument: BaseModel, workflow_id: str, *, keys: tuple[str, ...]
+    ) -> None:
+        """Start (or join) any workflow; 409 when ``keys`` differ from the first start."""
+        await self._start(workflow, argument, workflow_id, memo={})
+        await self._same_input(workflow_id, argument, keys)
+
+    async def started(self, workflow_id: str, model: type[M]) -> M | None:
+        """The input a workflow was started with, or None when there is no such workflow."""
+        return await self._started_input(workflow_id, model)
+
+    async def query_or_result(self, workflow_id: str, model: type[M]) -> M | None:
+        """The live ``state`` query of a workflow, or its result once closed."""
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            described = await handle.describe()
+            if described.status is not None and described.status.name == "RUNNING":
+                live: M = await handle.query(
+                    QUERY_STATE, result_type=model, rpc_timeout=_QUERY_TIMEOUT
+                )
+                return live
+            done: M = await asyncio.wait_for(
+                self._client.get_workflow_handle(workflow_id, result_type=model).result(),
+                self._wait_s,
+            )
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        except WorkflowFailureError as error:
+            raise from_application_error(error.cause) from None
+        return done
+
+    async def execute(
+        self,
+        workflow: str,
+        argument: BaseModel,
+        workflow_id: str,
+        *,
+        result_type: type[M],
+        reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    ) -> M | None:
+        """Start (or join) a workflow; wait ``wait_s`` for its result (None: still running)."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._client.start_workflow(
+                workflow,
+                argument,
+                id=workflow_id,
+                task_queue=self._task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=reuse,
+            )
+        handle = self._client.get_workflow_handle(workflow_id, result_type=result_type)
+        try:
+            result: M = await asyncio.wait_for(handle.result(), self._wait_s)
+        except TimeoutError:
+            return None
+        except WorkflowFailureError as error:
+            raise from_application_error(error.cause) from None
+        return result
+
+    async def _start(
+        self, workflow: str, argument: BaseModel, workflow_id: str, *, memo: dict[str, Any]
+    ) -> None:
+        # A closed run raises WorkflowAlreadyStartedError: the input comparison then decides.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._client.start_workflow(
+                workflow,
+                argument,
+                id=workflow_id,
+                task_queue=self._task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                memo=memo,
+            )
+
+    async def _same_input(self, workflow_id: str, given: BaseModel, keys: tuple[str, ...]) -> None:
+        original = await self._started_input(workflow_id, type(given))
+        if original is None:
+            raise errors.UnavailableError(f"workflow {workflow_id} has no readable history")
+        differ = [k for k in keys if getattr(original, k) != getattr(given, k)]
+        if differ:
+            raise errors.IdempotencyConflictError(
+                f"request_id already used with a different body ({', '.join(differ)} differ)",
+                reasons=[f"{k} differs from the first request" for k in differ],
+            )
+
+    async def _started_input(self, workflow_id: str, model: type[M]) -> M | None:
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            async for event in handle.fetch_history_events(page_size=1):
+                payloads = event.workflow_execution_started_event_attributes.input.payloads
+                values = await self._client.data_converter.decode(payloads, [model])
+                value: M = values[0]
+                return value
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        return None

@@ -1,0 +1,73 @@
+"""Reads the redemption routes share: reference checks and the live-or-stored state."""
+
+from __future__ import annotations
+
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
+
+from loyalty.api.gateway import TemporalGateway
+from loyalty.errors import NotFoundError
+from loyalty.ledger import catalog
+from loyalty.ledger.redemptions import get_redemption
+from loyalty.workflows.contracts import RedemptionState, RedemptionStatus
+
+
+async def require_member_and_reward(
+    sessions: sessionmaker[Session], *, member_id: str, reward_id: str
+) -> None:
+    """404 for an unknown member or reward, before anything starts."""
+
+    def check() -> None:
+        with sessions() as session:
+            catalog.get_member(session, member_id=member_id)
+            catalog.get_reward(session, reward_id=reward_id)
+
+    await run_in_threadpool(check)
+
+
+async def stored_state(
+    sessions: sessionmaker[Session], redemption_id: str
+) -> RedemptionState | None:
+    """The outcome the saga mirrored into PostgreSQL, if any."""
+
+    def read() -> RedemptionState | None:
+        with sessions() as session:
+            try:
+                row = get_redemption(session, redemption_id=redemption_id)
+            except NotFoundError:
+                return None
+            return RedemptionState.model_validate(row.outcome) if row.outcome else None
+
+    return await run_in_threadpool(read)
+
+
+async def stored_status(
+    sessions: sessionmaker[Session], redemption_id: str
+) -> RedemptionStatus | None:
+    state = await stored_state(sessions, redemption_id)
+    return state.status if state else None
+
+
+async def load_redemption(
+    gateway: TemporalGateway, sessions: sessionmaker[Session], redemption_id: str
+) -> tuple[RedemptionState, bool]:
+    """Live state while the workflow runs, else the stored outcome, else the workflow result.
+
+    Returns:
+        The state and whether it is live.
+
+    Raises:
+        NotFoundError: neither Temporal nor PostgreSQL knows the redemption.
+    """
+    live = await gateway.live_state(redemption_id)
+    if live is not None:
+        return live, True
+    stored = await stored_state(sessions, redemption_id)
+    if stored is not None and stored.status.is_final:
+        return stored, False
+    final = await gateway.final_state(redemption_id)
+    if final is not None:
+        return final, False
+    if stored is not None:
+        return stored, False
+    raise NotFoundError(f"redemption {redemption_id} not found")

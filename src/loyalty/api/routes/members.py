@@ -1,0 +1,39 @@
+"""A member's balance and ledger: the member's own customer token, support agents, operators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from loyalty.api import views
+from loyalty.api.deps import LedgerDep, PrincipalDep
+from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.schemas import ID_PATTERN, BalancePublic, LedgerPage
+
+router = APIRouter(prefix="/v1/members", tags=["members"], responses=errors(*AUTHENTICATED, 404))
+MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="Member id.")]
+
+
+@router.get("/{member_id}/balance", response_model=BalancePublic, summary="Points balance")
+def get_balance(member_id: MemberId, principal: PrincipalDep, ledger: LedgerDep) -> BalancePublic:
+    principal.require_member(member_id)
+    return views.balance(ledger.balance(member_id=member_id))
+
+
+@router.get(
+    "/{member_id}/ledger", response_model=LedgerPage, summary="Ledger entries, newest first"
+)
+def get_ledger(
+    member_id: MemberId,
+    principal: PrincipalDep,
+    ledger: LedgerDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Only entries older than this entry_id.")
+    ] = None,
+) -> LedgerPage:
+    principal.require_member(member_id)
+    entries = ledger.entries(member_id=member_id, limit=limit, before_id=before)
+    next_before = entries[-1].entry_id if len(entries) == limit else None
+    return LedgerPage(data=[views.entry(e) for e in entries], next_before=next_before)

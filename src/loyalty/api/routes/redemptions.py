@@ -1,0 +1,149 @@
+"""Start, dry-run, list and read redemptions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from temporalio.service import RPCError
+
+from loyalty.api import audit, dry_run, lookups, views
+from loyalty.api.auth import Role
+from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep, StateDep
+from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.schemas import (
+    ID_PATTERN,
+    REDEMPTION_ID_PATTERN,
+    RedemptionAccepted,
+    RedemptionCheckBody,
+    RedemptionCreate,
+    RedemptionPublic,
+    RedemptionsPublic,
+    ValidationResult,
+)
+from loyalty.ledger.redemptions import list_redemptions
+from loyalty.workflows.contracts import RedemptionRequest, RedemptionStatus
+
+router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
+RedemptionId = Annotated[
+    str,
+    Path(pattern=REDEMPTION_ID_PATTERN, max_length=139, description="`redemption-<request_id>`."),
+]
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=RedemptionAccepted,
+    summary="Start a redemption (idempotent by request_id)",
+    responses=errors(*AUTHENTICATED, 404, 409, 413),
+)
+async def create_redemption(
+    body: RedemptionCreate,
+    principal: PrincipalDep,
+    state: StateDep,
+    gateway: GatewayDep,
+    request_id: RequestIdDep,
+    response: Response,
+) -> RedemptionAccepted:
+    """Start the saga; the same `request_id` and body give the same redemption, another 409."""
+    principal.require(Role.CUSTOMER, Role.SUPPORT_AGENT)
+    principal.require_member(body.member_id)
+    await lookups.require_member_and_reward(
+        state.sessions, member_id=body.member_id, reward_id=body.reward_id
+    )
+    request = RedemptionRequest(
+        **body.model_dump(),
+        requested_by=principal.subject,
+        trace_id=request_id,
+        review_timeout_s=state.settings.fraud_review_timeout_s,
+    )
+    memo = {"trace_id": request_id, "requested_by": principal.subject}
+    redemption_id = await gateway.start_redemption(request, memo=memo)
+    await run_in_threadpool(
+        audit.record,
+        state.sessions,
+        principal,
+        action="redemption.create",
+        target=redemption_id,
+        details={"request_id": body.request_id, "trace_id": request_id},
+    )
+    link = views.redemption_link(redemption_id)
+    response.headers["Location"] = link.self
+    status = await _status(state, gateway, redemption_id)
+    return RedemptionAccepted(
+        redemption_id=redemption_id, request_id=body.request_id, status=status, links=link
+    )
+
+
+async def _status(state: StateDep, gateway: GatewayDep, redemption_id: str) -> RedemptionStatus:
+    try:
+        running = await gateway.status(redemption_id)
+    except RPCError:
+        running = None
+    if running is not None:
+        return running
+    stored = await lookups.stored_status(state.sessions, redemption_id)
+    return stored or RedemptionStatus.RUNNING
+
+
+@router.post(
+    "/validate",
+    response_model=ValidationResult,
+    summary="Dry run: balance, eligibility, fraud verdict and price, no side effects",
+    responses=errors(*AUTHENTICATED, 404, 413),
+)
+async def validate_redemption(
+    body: RedemptionCheckBody, principal: PrincipalDep, state: StateDep
+) -> ValidationResult:
+    principal.require(Role.CUSTOMER, Role.SUPPORT_AGENT)
+    principal.require_member(body.member_id)
+    await lookups.require_member_and_reward(
+        state.sessions, member_id=body.member_id, reward_id=body.reward_id
+    )
+    return await run_in_threadpool(dry_run.validate, state.checks, body)
+
+
+@router.get(
+    "",
+    response_model=RedemptionsPublic,
+    summary="List redemptions by member and status (support agents, operators)",
+    responses=errors(*AUTHENTICATED),
+)
+def list_all(
+    principal: PrincipalDep,
+    session: SessionDep,
+    member_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+    status: RedemptionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> RedemptionsPublic:
+    principal.require(Role.SUPPORT_AGENT, Role.OPERATOR)
+    rows = list_redemptions(
+        session,
+        member_id=member_id,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    return RedemptionsPublic(
+        data=[views.summary(row) for row in rows],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if len(rows) == limit else None,
+    )
+
+
+@router.get(
+    "/{redemption_id}",
+    response_model=RedemptionPublic,
+    summary="Live state while running, stored outcome after",
+    responses=errors(*AUTHENTICATED, 404),
+)
+async def get_one(
+    redemption_id: RedemptionId, principal: PrincipalDep, state: StateDep, gateway: GatewayDep
+) -> RedemptionPublic:
+    found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
+    principal.require_member(found.member_id)
+    return views.redemption(found, live=live)

@@ -1,0 +1,18 @@
+"""The active reward catalog, for any authenticated caller."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from loyalty.api import views
+from loyalty.api.deps import PrincipalDep, SessionDep
+from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.schemas import RewardsPublic
+from loyalty.ledger.catalog import list_active_rewards
+
+router = APIRouter(prefix="/v1/rewards", tags=["rewards"], responses=errors(*AUTHENTICATED))
+
+
+@router.get("", response_model=RewardsPublic, summary="List the active catalog")
+def list_rewards(principal: PrincipalDep, session: SessionDep) -> RewardsPublic:
+    return RewardsPublic(data=[views.reward(row) for row in list_active_rewards(session)])

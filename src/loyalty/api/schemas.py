@@ -1,0 +1,312 @@
+"""Public JSON shapes of the API: what clients send and get, documented for OpenAPI.
+
+Separate from the ORM tables and from the workflow contracts on purpose: each
+can evolve without silently changing the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from loyalty.webhooks.contracts import EventType
+from loyalty.workflows.contracts import RedemptionStatus
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+REDEMPTION_ID_PATTERN = r"^redemption-[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+# Printable text (tabs and newlines allowed), starting and ending with a visible character.
+TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+REASON_PATTERN = r"^[^\s\x00-\x1F\x7F](?:[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\s\x00-\x1F\x7F])?$"
+URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
+
+
+def _printable(value: str) -> str:
+    """Refuse lone surrogates (JSON allows them; PostgreSQL cannot store them)."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError("invalid unicode: lone surrogate")
+    return value
+
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+RequestId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+        description="Client idempotency key: the same key with the same body is one redemption.",
+        examples=["order-2026-0001"],
+    ),
+]
+Reason = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=500, pattern=REASON_PATTERN),
+    AfterValidator(_printable),
+    Field(description="Why (3-500 printable characters, no edge spaces); audited."),
+]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Schema):
+    field: str = Field(description="Dotted path of the offending field, or empty.")
+    reason: str
+
+
+class ErrorInfo(Schema):
+    code: str = Field(description="Stable machine-readable code, e.g. `not_found`.")
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorResponse(Schema):
+    """Every 4xx and 5xx response has this shape."""
+
+    error: ErrorInfo
+
+
+# -- redemptions ----------------------------------------------------------------
+
+
+class RedemptionCheckBody(Schema):
+    member_id: Id = Field(description="The member redeeming.", examples=["M0001"])
+    reward_id: Id = Field(description="Catalog reward id.", examples=["R-COFFEE"])
+    quantity: int = Field(default=1, ge=1, le=100, description="Units of the reward.")
+    channel: str = Field(
+        default="app", pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="e.g. app, web, store."
+    )
+    device_id: Id | None = Field(default=None, description="Device fingerprint, if known.")
+
+
+class RedemptionCreate(RedemptionCheckBody):
+    request_id: RequestId
+
+
+class Links(Schema):
+    self: str = Field(description="Where to poll this resource.")
+
+
+class RedemptionAccepted(Schema):
+    redemption_id: str = Field(description="`redemption-<request_id>`; use it in every path.")
+    request_id: str
+    status: RedemptionStatus
+    links: Links
+
+
+class PriceLinePublic(Schema):
+    kind: str = Field(description="base | tier_discount | promotion | total ...")
+    source_id: str
+    description: str
+    points: int
+
+
+class StepPublic(Schema):
+    step: str
+    status: str = Field(description="ok | failed | compensated | skipped")
+    at: dt.datetime
+    detail: str
+
+
+class RedemptionPublic(Schema):
+    redemption_id: str
+    request_id: str
+    member_id: str
+    reward_id: str
+    quantity: int
+    channel: str
+    status: RedemptionStatus
+    live: bool = Field(description="True while the workflow runs (state from its query).")
+    current_step: str | None
+    points: int = Field(description="Price charged (or to be charged), in whole points.")
+    breakdown: list[PriceLinePublic]
+    reasons: list[str] = Field(description="Why it was refused, compensated or reviewed.")
+    fraud_verdict: str | None
+    fraud_score: int | None
+    review_outcome: str | None
+    reviewed_by: str | None
+    voucher_id: str | None
+    voucher_code: str | None
+    steps: list[StepPublic]
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class RedemptionSummary(Schema):
+    redemption_id: str
+    request_id: str
+    member_id: str
+    reward_id: str
+    quantity: int
+    channel: str
+    status: str
+    points: int
+    refunded_points: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Page(Schema):
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Pass as `offset` for the next page; null at end.")
+
+
+class RedemptionsPublic(Page):
+    data: list[RedemptionSummary]
+
+
+class CancelBody(Schema):
+    reason: Reason = "cancelled by request"
+
+
+class ReviewBody(Schema):
+    reason: Reason
+
+
+class ActionResult(Schema):
+    redemption_id: str
+    accepted: bool
+    status: RedemptionStatus = Field(description="Status after the action (or so far).")
+    message: str
+
+
+class RefundCreate(Schema):
+    request_id: RequestId
+    quantity: int | None = Field(default=None, ge=1, le=100, description="Omit to refund all.")
+    reason: Reason
+
+
+class RefundPublic(Schema):
+    refund_id: str
+    redemption_id: str
+    status: Literal["completed", "running"]
+    points_refunded: int | None = None
+    quantity_refunded: int | None = None
+    voucher_voided: bool | None = None
+    total_refunded_points: int | None = None
+
+
+# -- dry run ---------------------------------------------------------------------
+
+
+class BalanceCheck(Schema):
+    available: int
+    held: int
+
+
+class EligibilityCheck(Schema):
+    eligible: bool
+    reasons: list[str]
+    codes: list[str]
+
+
+class FraudCheck(Schema):
+    verdict: Literal["approve", "review", "deny"]
+    score: int
+    reasons: list[str]
+
+
+class PriceCheck(Schema):
+    total: int
+    lines: list[PriceLinePublic]
+    applied_promotion_ids: list[str]
+
+
+class ValidationResult(Schema):
+    member_id: str
+    reward_id: str
+    quantity: int
+    outcome: Literal["would_proceed", "would_need_review", "would_be_rejected"]
+    reasons: list[str]
+    balance: BalanceCheck
+    eligibility: EligibilityCheck
+    fraud: FraudCheck | None = Field(description="Null when eligibility already refuses.")
+    price: PriceCheck | None = Field(description="Null when the saga would stop before pricing.")
+    sufficient_points: bool | None
+
+
+# -- members and rewards -------------------------------------------------------------
+
+
+class BalancePublic(Schema):
+    member_id: str
+    available: int = Field(description="Spendable points (expired points never count).")
+    held: int = Field(description="Reserved by redemptions in flight.")
+    expiring_soon: int = Field(description="Available points expiring within 30 days.")
+    expiring_soon_before: dt.datetime
+    as_of: dt.datetime
+
+
+class LedgerEntryPublic(Schema):
+    entry_id: int
+    kind: str = Field(description="accrue | hold | release | capture | reverse | expire | adjust")
+    delta_available: int
+    delta_held: int
+    available_after: int
+    held_after: int
+    expires_at: dt.datetime | None
+    reason: str
+    created_at: dt.datetime
+
+
+class LedgerPage(Schema):
+    data: list[LedgerEntryPublic]
+    next_before: int | None = Field(description="Pass as `before` for older entries; null at end.")
+
+
+class RewardPublic(Schema):
+    reward_id: str
+    name: str
+    category: str
+    point_cost: int
+    min_tier: str
+    inventory: int | None = Field(description="Units left; null means unlimited.")
+    regions: list[str] | None = Field(description="Where it is offered; null means everywhere.")
+
+
+class RewardsPublic(Schema):
+    data: list[RewardPublic]
+
+
+# -- webhooks and health ---------------------------------------------------------------
+
+
+class WebhookCreate(Schema):
+    url: str = Field(
+        max_length=2000,
+        pattern=URL_PATTERN,
+        description="HTTPS endpoint (plain http only to localhost outside production).",
+        examples=["https://example.com/hooks/loyalty"],
+    )
+    events: list[EventType] = Field(
+        default_factory=lambda: list(EventType), min_length=1, description="Defaults to all."
+    )
+    description: Annotated[str, AfterValidator(_printable)] = Field(
+        default="", max_length=500, pattern=TEXT_PATTERN
+    )
+
+
+class WebhookPublic(Schema):
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    created_by: str
+    created_at: dt.datetime
+
+
+class WebhooksPublic(Schema):
+    data: list[WebhookPublic]
+
+
+class Health(Schema):
+    status: Literal["ok"]
+
+
+class Readiness(Schema):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str] = Field(description="Per dependency: `ok` or what failed.")

@@ -1,0 +1,110 @@
+"""Turn workflow states, ledger results and rows into the public schemas."""
+
+from __future__ import annotations
+
+from loyalty.api import schemas
+from loyalty.ledger.models import Redemption, Reward
+from loyalty.ledger.results import Balance, EntryView
+from loyalty.webhooks.models import WebhookSubscription
+from loyalty.workflows.contracts import RedemptionState
+
+
+def redemption_link(redemption_id: str) -> schemas.Links:
+    return schemas.Links(self=f"/v1/redemptions/{redemption_id}")
+
+
+def redemption(state: RedemptionState, *, live: bool) -> schemas.RedemptionPublic:
+    return schemas.RedemptionPublic(
+        **state.model_dump(
+            include={
+                "redemption_id",
+                "request_id",
+                "member_id",
+                "reward_id",
+                "quantity",
+                "channel",
+                "status",
+                "points",
+                "reasons",
+                "fraud_verdict",
+                "fraud_score",
+                "review_outcome",
+                "voucher_id",
+                "voucher_code",
+                "started_at",
+                "finished_at",
+            }
+        ),
+        live=live,
+        current_step=state.current_step.value if state.current_step else None,
+        breakdown=[schemas.PriceLinePublic(**line.model_dump()) for line in state.breakdown],
+        reviewed_by=state.review.agent_id if state.review else None,
+        steps=[
+            schemas.StepPublic(step=s.step.value, status=s.status, at=s.at, detail=s.detail)
+            for s in state.steps
+        ],
+    )
+
+
+def summary(row: Redemption) -> schemas.RedemptionSummary:
+    return schemas.RedemptionSummary(
+        redemption_id=row.id,
+        request_id=row.request_id,
+        member_id=row.member_id,
+        reward_id=row.reward_id,
+        quantity=row.quantity,
+        channel=row.channel,
+        status=row.status,
+        points=row.points,
+        refunded_points=row.refunded_points,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def balance(value: Balance) -> schemas.BalancePublic:
+    return schemas.BalancePublic(
+        member_id=value.member_id,
+        available=value.available,
+        held=value.held,
+        expiring_soon=value.expiring_soon,
+        expiring_soon_before=value.expiring_soon_before,
+        as_of=value.as_of,
+    )
+
+
+def entry(value: EntryView) -> schemas.LedgerEntryPublic:
+    return schemas.LedgerEntryPublic(
+        entry_id=value.entry_id,
+        kind=value.kind,
+        delta_available=value.delta_available,
+        delta_held=value.delta_held,
+        available_after=value.available_after,
+        held_after=value.held_after,
+        expires_at=value.expires_at,
+        reason=value.reason,
+        created_at=value.created_at,
+    )
+
+
+def reward(row: Reward) -> schemas.RewardPublic:
+    return schemas.RewardPublic(
+        reward_id=row.id,
+        name=row.name,
+        category=row.category,
+        point_cost=row.point_cost,
+        min_tier=row.min_tier,
+        inventory=row.inventory,
+        regions=row.regions,
+    )
+
+
+def webhook(row: WebhookSubscription) -> schemas.WebhookPublic:
+    return schemas.WebhookPublic(
+        id=row.id,
+        url=row.url,
+        events=list(row.events),
+        description=row.description,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,104 @@
+"""Subscription and delivery records: keyword-only functions over a session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from loyalty.errors import NotFoundError
+from loyalty.webhooks.models import WebhookDeliveryRecord, WebhookSubscription
+
+
+def create(
+    session: Session, *, url: str, events: Sequence[str], description: str, created_by: str
+) -> WebhookSubscription:
+    subscription = WebhookSubscription(
+        id=f"wh_{secrets.token_hex(8)}",
+        url=url,
+        events=sorted(set(events)),
+        description=description,
+        active=True,
+        created_by=created_by,
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def list_active(session: Session) -> Sequence[WebhookSubscription]:
+    query = select(WebhookSubscription).where(WebhookSubscription.active)
+    return session.scalars(query.order_by(WebhookSubscription.created_at)).all()
+
+
+def list_for_event(session: Session, *, event_type: str) -> Sequence[WebhookSubscription]:
+    query = select(WebhookSubscription).where(
+        WebhookSubscription.active, WebhookSubscription.events.contains([event_type])
+    )
+    return session.scalars(query.order_by(WebhookSubscription.id)).all()
+
+
+def get(session: Session, *, subscription_id: str) -> WebhookSubscription:
+    subscription = session.get(WebhookSubscription, subscription_id)
+    if subscription is None or not subscription.active:
+        raise NotFoundError(f"webhook subscription {subscription_id} not found")
+    return subscription
+
+
+def active_url(session: Session, *, subscription_id: str) -> str | None:
+    """The endpoint of a subscription, or None once it was deleted."""
+    subscription = session.get(WebhookSubscription, subscription_id)
+    return subscription.url if subscription is not None and subscription.active else None
+
+
+def deactivate(session: Session, *, subscription_id: str) -> WebhookSubscription:
+    """Soft delete: past deliveries keep their subscription; no new ones start."""
+    subscription = get(session, subscription_id=subscription_id)
+    subscription.active = False
+    subscription.deleted_at = dt.datetime.now(dt.UTC)
+    return subscription
+
+
+def record_attempt(
+    session: Session,
+    *,
+    delivery_id: str,
+    subscription_id: str,
+    event_id: str,
+    event_type: str,
+    status: str,
+    status_code: int | None = None,
+    error: str = "",
+    count_attempt: bool = True,
+) -> None:
+    """Upsert the delivery row; ``attempts`` counts HTTP calls made so far."""
+    step = 1 if count_attempt else 0
+    values = {"status": status, "last_status_code": status_code, "last_error": error[:2000]}
+    session.execute(
+        insert(WebhookDeliveryRecord)
+        .values(
+            id=delivery_id,
+            subscription_id=subscription_id,
+            event_id=event_id,
+            event_type=event_type,
+            attempts=step,
+            **values,
+        )
+        .on_conflict_do_update(
+            index_elements=[WebhookDeliveryRecord.id],
+            set_={
+                **values,
+                "attempts": WebhookDeliveryRecord.attempts + step,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+def deliveries_for_event(session: Session, *, event_id: str) -> Sequence[WebhookDeliveryRecord]:
+    query = select(WebhookDeliveryRecord).where(WebhookDeliveryRecord.event_id == event_id)
+    return session.scalars(query).all()
