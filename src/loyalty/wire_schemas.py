@@ -14,7 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from loyalty.activities import assisted_contracts as aact
 from loyalty.activities import contracts as act
+from loyalty.webhooks import contracts as hook
+from loyalty.workflows import assisted_contracts as awf
 from loyalty.workflows import contracts as wf
 
 WORKFLOWS: dict[str, dict[str, Any]] = {
@@ -38,6 +41,38 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         "queries": {},
         "updates": {},
     },
+    awf.ASSISTED_WORKFLOW: {
+        "id": "assisted-<request_id>",
+        "input": awf.AssistedRequest,
+        "result": awf.AssistedState,
+        "queries": {awf.QUERY_STATE: awf.AssistedState},
+        "updates": {
+            awf.UPDATE_APPROVE: (wf.ReviewDecision, awf.AssistedUpdateResult),
+            awf.UPDATE_REJECT: (wf.ReviewDecision, awf.AssistedUpdateResult),
+            awf.UPDATE_EDIT: (awf.EditDecision, awf.AssistedUpdateResult),
+        },
+    },
+    awf.PROPOSAL_WORKFLOW: {
+        "id": "proposal-<request_id>",
+        "input": awf.ProposalCase,
+        "result": awf.ProposalResult,
+        "queries": {},
+        "updates": {},
+    },
+    awf.INGEST_WORKFLOW: {
+        "id": awf.INGEST_WORKFLOW_ID,
+        "input": awf.IngestRequest,
+        "result": awf.IngestionState,
+        "queries": {awf.QUERY_STATE: awf.IngestionState},
+        "updates": {},
+    },
+    hook.WEBHOOK_DELIVERY_WORKFLOW: {
+        "id": "webhook-<event_id>-<subscription_id>",
+        "input": hook.WebhookDelivery,
+        "result": hook.DeliveryResult,
+        "queries": {},
+        "updates": {},
+    },
 }
 
 ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
@@ -55,6 +90,13 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     act.NOTIFY_REDEMPTION: (act.NotifyRedemption, None),
     act.PREPARE_REFUND: (act.PrepareRefund, act.RefundPlan),
     act.REFUND_POINTS: (act.RefundPoints, act.RefundRecorded),
+    aact.PROPOSE_REWARD: (aact.ProposeReward, aact.ProposalOutcome),
+    aact.RECORD_DECISION: (aact.RecordDecision, aact.DecisionRecorded),
+    aact.GRANT_GOODWILL_CREDIT: (aact.GrantGoodwillCredit, aact.CreditGranted),
+    aact.INGEST_POLICIES: (aact.IngestPolicies, awf.IngestionSummary),
+    hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
+    hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
+    hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),
 }
 
 

@@ -8,6 +8,7 @@ tasks are polled and running activities get ``graceful_shutdown_timeout`` to fin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,19 +24,34 @@ from loyalty import domain
 from loyalty.activities.checks import RedemptionChecks, RedemptionRules
 from loyalty.activities.fulfillment import FulfillmentActivities
 from loyalty.activities.points import PointsActivities
+from loyalty.activities.policies import PolicyActivities
+from loyalty.activities.proposals import ProposalActivities
 from loyalty.activities.records import RecordActivities
 from loyalty.activities.refunds import RefundActivities
+from loyalty.agents.runtime import AgentRuntime
 from loyalty.config import Settings
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
 from loyalty.temporal_client import connect
+from loyalty.webhooks.activities import WebhookActivities
+from loyalty.webhooks.workflow import WebhookDeliveryWorkflow
+from loyalty.workflows.assisted import AssistedRedemptionWorkflow
+from loyalty.workflows.ingestion import PolicyIngestionWorkflow
+from loyalty.workflows.proposal import RewardProposalWorkflow
 from loyalty.workflows.redemption import RedemptionWorkflow
 from loyalty.workflows.refund import RefundWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS: Sequence[type] = (RedemptionWorkflow, RefundWorkflow)
+WORKFLOWS: Sequence[type] = (
+    RedemptionWorkflow,
+    RefundWorkflow,
+    WebhookDeliveryWorkflow,
+    AssistedRedemptionWorkflow,
+    RewardProposalWorkflow,
+    PolicyIngestionWorkflow,
+)
 ACTIVITY_THREADS = 32
 
 
@@ -68,17 +84,41 @@ def partner_client(settings: Settings) -> PartnerClient:
     )
 
 
-def build_activities(
-    *, settings: Settings, sessions: sessionmaker[Session], partner: PartnerClient
+def agent_activities(
+    *, settings: Settings, sessions: sessionmaker[Session], ledger: Ledger, agents: AgentRuntime
 ) -> list[Callable[..., Any]]:
-    """Every activity the saga workflows call, bound to its dependencies."""
+    """The assisted-case and ingestion activities, sharing the process's one agent runtime."""
+    limits = redemption_rules(settings).limits
+    proposals = ProposalActivities(sessions=sessions, ledger=ledger, runtime=agents, limits=limits)
+    policies = PolicyActivities(runtime=agents)
+    return [
+        proposals.propose_reward,
+        proposals.record_decision,
+        proposals.grant_goodwill_credit,
+        policies.ingest_policies,
+    ]
+
+
+def build_activities(
+    *,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    partner: PartnerClient,
+    agents: AgentRuntime | None = None,
+) -> list[Callable[..., Any]]:
+    """Every activity the workflows call, bound to its dependencies.
+
+    Without ``agents`` the agent activities are left out (a saga-only worker,
+    as in the saga tests); ``run_worker`` always passes one.
+    """
     ledger = Ledger(sessions)
     checks = RedemptionChecks(sessions=sessions, ledger=ledger, rules=redemption_rules(settings))
     points = PointsActivities(ledger=ledger)
     fulfillment = FulfillmentActivities(partner=partner)
     records = RecordActivities(sessions=sessions)
     refunds = RefundActivities(sessions=sessions, ledger=ledger)
-    return [
+    webhooks = WebhookActivities(sessions=sessions, secret=settings.webhook_secret)
+    activities: list[Callable[..., Any]] = [
         checks.check_balance,
         checks.check_eligibility,
         checks.assess_fraud,
@@ -93,7 +133,15 @@ def build_activities(
         records.notify_redemption,
         refunds.prepare_refund,
         refunds.refund_points,
+        webhooks.deliver,
+        webhooks.record_failure,
+        webhooks.publish_event,
     ]
+    if agents is not None:
+        activities += agent_activities(
+            settings=settings, sessions=sessions, ledger=ledger, agents=agents
+        )
+    return activities
 
 
 def build_worker(
@@ -120,12 +168,14 @@ async def run_worker(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully."""
     engine = make_engine(settings.database_url, pool_size=ACTIVITY_THREADS // 2)
     client = await connect(settings)
+    agents = AgentRuntime(settings)  # opens Qdrant and the model on first use
     with (
         partner_client(settings) as partner,
         ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor,
+        contextlib.closing(agents),
     ):
         activities = build_activities(
-            settings=settings, sessions=make_session_factory(engine), partner=partner
+            settings=settings, sessions=make_session_factory(engine), partner=partner, agents=agents
         )
         worker = build_worker(
             client, task_queue=settings.task_queue, activities=activities, executor=executor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from loyalty.cli import ledger_commands, up
+from loyalty.cli import agent_commands, api_commands, ledger_commands, up, workflow_commands
 from loyalty.config import get_settings
 from loyalty.logging import configure_logging
 
@@ -21,5 +21,6 @@ def main() -> None:
     configure_logging(get_settings().log_level)
 
 
-for group in (ledger_commands, up):
+for group in (ledger_commands, up, workflow_commands, api_commands, agent_commands):
     app.registered_commands.extend(group.app.registered_commands)
+    app.registered_groups.extend(group.app.registered_groups)

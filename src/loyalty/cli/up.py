@@ -1,13 +1,14 @@
 """``loyalty up``: bring the whole stack up on embedded defaults (what ``make run`` calls).
 
 Order matters: the database first (migrate, seed), then Temporal (and its
-search attributes), the partner simulator, and the worker. Each process logs
+search attributes), the partner simulator, the worker and the API. Each process logs
 to ``data/logs/``; Ctrl-C stops them all, newest first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import typer
 import yaml
 
+from loyalty.api.auth import Role, mint_token
 from loyalty.cli import context
 from loyalty.cli.output import reported_errors
 from loyalty.cli.stack import Service, Stack, http_ok, port_open
@@ -104,15 +106,45 @@ def services(settings: Settings) -> list[Service]:
             ready=lambda: True,
             where=f"task queue {settings.task_queue}",
         ),
+        Service(
+            name="api",
+            argv=[str(BIN / "loyalty"), "api"],
+            ready=http_ok(f"{api_url(settings)}/healthz"),
+            where=f"{api_url(settings)} (OpenAPI docs {api_url(settings)}/docs)",
+        ),
     ]
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}"
+
+
+def print_tokens(settings: Settings) -> None:
+    """Ready-to-use demo tokens, one per role (development secrets only)."""
+    ttl = dt.timedelta(hours=12)
+    tokens = {
+        f"customer ({DEMO_MEMBER})": mint_token(
+            settings, role=Role.CUSTOMER, member_id=DEMO_MEMBER, ttl=ttl
+        ),
+        "support agent (agent-1)": mint_token(
+            settings, role=Role.SUPPORT_AGENT, subject="agent-1", ttl=ttl
+        ),
+        "operator (ops-1)": mint_token(settings, role=Role.OPERATOR, subject="ops-1", ttl=ttl),
+    }
+    print("\n==> demo tokens (valid 12 h; mint more with `loyalty token --role R`):")
+    for who, token in tokens.items():
+        print(f"    {who}:\n      {token}")
 
 
 def print_demo(settings: Settings) -> None:
     balance = context.ledger().balance(member_id=DEMO_MEMBER)
+    print_tokens(settings)
     print(
         f"\n==> demo member {DEMO_MEMBER}: {balance.available:,} pts available, "
         f"{balance.held:,} held, {balance.expiring_soon:,} expiring within 30 days\n"
         f"    try:  .venv/bin/loyalty redeem {DEMO_MEMBER} R-GIFT-10 --wait\n"
+        f'    or:   curl -H "Authorization: Bearer $CUSTOMER_TOKEN" '
+        f"{api_url(settings)}/v1/members/{DEMO_MEMBER}/balance\n"
         "    stop: Ctrl-C",
         flush=True,
     )

@@ -8,6 +8,10 @@
 - compensation: must eventually succeed; after the attempts run out the saga
   names the failed compensation and waits for an operator.
 - best effort: record and notify; a few tries, then move on.
+- propose: a chat model may take a while and fail transiently; a few slow retries
+  (a retry after the proposal was logged returns the logged one).
+- ingest: embedding the corpus takes seconds to minutes; the activity heartbeats
+  after each policy, so a dead worker is noticed within the heartbeat timeout.
 Business refusals are non-retryable application errors, so none of these
 policies ever retries a "no".
 """
@@ -25,9 +29,16 @@ from temporalio.common import RetryPolicy
 class StepOptions:
     start_to_close: timedelta
     retry: RetryPolicy
+    heartbeat: timedelta | None = None
 
     def kwargs(self) -> dict[str, Any]:
-        return {"start_to_close_timeout": self.start_to_close, "retry_policy": self.retry}
+        options: dict[str, Any] = {
+            "start_to_close_timeout": self.start_to_close,
+            "retry_policy": self.retry,
+        }
+        if self.heartbeat is not None:
+            options["heartbeat_timeout"] = self.heartbeat
+        return options
 
 
 def _retry(initial: float, maximum: float, attempts: int) -> RetryPolicy:
@@ -44,3 +55,5 @@ LEDGER = StepOptions(timedelta(seconds=30), _retry(0.5, 30, 25))
 PARTNER = StepOptions(timedelta(seconds=30), _retry(2, 60, 10))
 COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 30, 8))
 BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))
+PROPOSE = StepOptions(timedelta(minutes=2), _retry(2, 30, 5))
+INGEST = StepOptions(timedelta(minutes=30), _retry(2, 60, 5), heartbeat=timedelta(minutes=2))

@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T", bound=BaseModel)
 
 
-
 class Refused(Exception):
     """A business refusal: the saga ends ``rejected`` (or ``failed`` after side effects)."""
 

@@ -1,0 +1,411 @@
+"""AssistedRedemption: an agent proposes, the guardrails decide, a person approves above limits.
+
+propose (activity: proposer, guardrails, decision log) -> verdict:
+``reject`` ends rejected; ``accept`` / ``clamp`` go ahead at once;
+``needs_approval`` parks in ``awaiting_approval`` until a support agent's
+``approve`` / ``reject`` / ``edit`` update (or the timeout, which rejects) ->
+the decision is logged -> execute: a goodwill or retention points credit
+through the ledger (idempotent on ``<workflow_id>:credit``), or a reward
+redemption as a child ``Redemption`` saga.
+
+The update validators refuse bad input before it reaches history: approvals
+need a named person other than the requester, and an edit is re-checked by the
+pure guardrails (``loyalty.domain.guardrails``) against the facts the
+proposal was checked with, so no edit can exceed a cap. The chat model, the
+database and the vector store are reached only through activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    is_cancelled_exception,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from loyalty.activities import assisted_contracts as act
+    from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
+    from loyalty.domain.guardrails import evaluate_proposal
+    from loyalty.workflows import search
+    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
+    from loyalty.workflows.assisted_contracts import (
+        ASSISTED_CHANNEL,
+        ASSISTED_WORKFLOW,
+        QUERY_STATE,
+        SYSTEM_APPROVER,
+        UPDATE_APPROVE,
+        UPDATE_EDIT,
+        UPDATE_REJECT,
+        AssistedDecision,
+        AssistedRequest,
+        AssistedState,
+        AssistedStatus,
+        AssistedStep,
+        AssistedStepOutcome,
+        AssistedUpdateResult,
+        EditDecision,
+        FinalOutcome,
+        ReviewDecision,
+        assisted_redemption_request_id,
+    )
+    from loyalty.workflows.contracts import (
+        REDEMPTION_WORKFLOW,
+        RedemptionRequest,
+        RedemptionState,
+        RedemptionStatus,
+        redemption_workflow_id,
+    )
+    from loyalty.workflows.options import LEDGER, PROPOSE, StepOptions
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Ended(Exception):
+    """The case ends here with ``status`` and these reasons."""
+
+    def __init__(self, reasons: list[str], *, status: AssistedStatus) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+        self.status = status
+
+
+@workflow.defn(name=ASSISTED_WORKFLOW)
+class AssistedRedemptionWorkflow:
+    @workflow.init
+    def __init__(self, request: AssistedRequest) -> None:
+        self._request = request
+        self._state = AssistedState(
+            case_id=workflow.info().workflow_id,
+            request_id=request.request_id,
+            member_id=request.member_id,
+            purpose=request.purpose,
+            requested_by=request.requested_by,
+            reason=request.reason,
+            reward_id=request.reward_id,
+            started_at=workflow.now(),
+        )
+        self._outcome: act.ProposalOutcome | None = None
+        self._pending: AssistedDecision | None = None
+
+    @workflow.run
+    async def run(self, request: AssistedRequest) -> AssistedState:
+        self._publish()
+        try:
+            await self._assist()
+        except Ended as ended:
+            self._state.reasons.extend(ended.reasons)
+            self._finish(ended.status)
+        except asyncio.CancelledError:
+            self._state.reasons.append("cancelled through Temporal")
+            if self._outcome is not None and self._state.decision is None:
+                with contextlib.suppress(Ended):
+                    await self._decide(_system("rejected", "cancelled through Temporal"))
+            self._finish(AssistedStatus.REJECTED)
+            raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _assist(self) -> None:
+        outcome = await self._propose()
+        verdict = outcome.verdict
+        if verdict.outcome == VerdictOutcome.REJECT:
+            codes = ", ".join(r.code for r in verdict.reasons) or "rejected"
+            await self._decide(_system("rejected", f"guardrails rejected the proposal: {codes}"))
+            raise Ended([r.message for r in verdict.reasons], status=AssistedStatus.REJECTED)
+        if verdict.outcome == VerdictOutcome.NEEDS_APPROVAL:
+            decision = await self._await_approval()
+        else:
+            decision = _system("approved", f"within policy ({verdict.outcome})", verdict.points)
+        await self._decide(decision)
+        if decision.outcome != "approved":
+            raise Ended(
+                [f"{decision.outcome} by {decision.approver}: {decision.reason}"],
+                status=AssistedStatus.REJECTED,
+            )
+        self._set_status(AssistedStatus.EXECUTING)
+        if self._request.purpose == "redemption":
+            await self._redeem()
+        else:
+            await self._credit(decision)
+        self._finish(AssistedStatus.COMPLETED)
+
+    async def _propose(self) -> act.ProposalOutcome:
+        request = self._request
+        outcome = await self._step(
+            AssistedStep.PROPOSE,
+            act.PROPOSE_REWARD,
+            act.ProposeReward(
+                decision_id=self._state.case_id,
+                member_id=request.member_id,
+                purpose=request.purpose,
+                reason=request.reason,
+                severity=request.severity,
+                reward_id=request.reward_id,
+                requested_by=request.requested_by,
+            ),
+            act.ProposalOutcome,
+            PROPOSE,
+        )
+        self._outcome = outcome
+        self._state.proposer, self._state.proposal = outcome.proposer, outcome.proposal
+        self._state.citations, self._state.verdict = outcome.citations, outcome.verdict
+        self._state.points = outcome.verdict.points or 0
+        if outcome.proposal is not None and outcome.proposal.reward_id:
+            self._state.reward_id = outcome.proposal.reward_id
+        self._publish()
+        return outcome
+
+    async def _await_approval(self) -> AssistedDecision:
+        self._set_status(AssistedStatus.AWAITING_APPROVAL, AssistedStep.AWAIT_APPROVAL)
+        try:
+            await workflow.wait_condition(
+                lambda: self._pending is not None,
+                timeout=timedelta(seconds=self._request.approval_timeout_s),
+            )
+        except TimeoutError:
+            self._outcome_of(AssistedStep.AWAIT_APPROVAL, "failed", "approval timed out")
+            # Taking the slot closes the case to late updates (their validators refuse).
+            self._pending = _system("expired", "no decision before the approval timeout")
+            return self._pending
+        assert self._pending is not None
+        decision = self._pending
+        status = "ok" if decision.outcome == "approved" else "failed"
+        self._outcome_of(
+            AssistedStep.AWAIT_APPROVAL,
+            status,
+            f"{decision.outcome} by {decision.approver}: {decision.reason}",
+        )
+        return decision
+
+    async def _decide(self, decision: AssistedDecision) -> None:
+        self._state.decision = decision
+        if decision.outcome == "approved" and decision.points is not None:
+            self._state.points = decision.points
+        await self._step(
+            AssistedStep.RECORD_DECISION,
+            act.RECORD_DECISION,
+            act.RecordDecision(
+                decision_id=self._state.case_id,
+                outcome=decision.outcome,
+                approver=decision.approver,
+                reason=decision.reason,
+                points=decision.points if decision.edited else None,
+            ),
+            act.DecisionRecorded,
+            LEDGER,
+        )
+
+    async def _credit(self, decision: AssistedDecision) -> None:
+        assert self._outcome is not None and decision.points is not None
+        purpose = "retention" if self._request.purpose == "retention" else "goodwill"
+        granted = await self._step(
+            AssistedStep.GRANT_CREDIT,
+            act.GRANT_GOODWILL_CREDIT,
+            act.GrantGoodwillCredit(
+                decision_id=self._state.case_id,
+                member_id=self._request.member_id,
+                purpose=purpose,
+                points=decision.points,
+                expires_at=workflow.now() + timedelta(days=self._outcome.credit_expiry_days),
+                approver=decision.approver,
+                idempotency_key=f"{self._state.case_id}:credit",
+            ),
+            act.CreditGranted,
+            LEDGER,
+        )
+        self._state.credit_entry_id = granted.entry_id
+
+    async def _redeem(self) -> None:
+        reward_id = self._state.reward_id
+        assert reward_id is not None
+        child = RedemptionRequest(
+            request_id=assisted_redemption_request_id(self._request.request_id),
+            member_id=self._request.member_id,
+            reward_id=reward_id,
+            channel=ASSISTED_CHANNEL,
+            requested_by=self._request.requested_by,
+        )
+        self._state.redemption_id = redemption_workflow_id(child.request_id)
+        self._state.current_step = AssistedStep.REDEEM_REWARD
+        try:
+            result: RedemptionState = await workflow.execute_child_workflow(
+                REDEMPTION_WORKFLOW,
+                child,
+                id=self._state.redemption_id,
+                result_type=RedemptionState,
+                parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+            )
+        except ChildWorkflowError as error:
+            self._outcome_of(AssistedStep.REDEEM_REWARD, "failed", str(error.cause or error))
+            raise Ended(
+                [f"redemption failed: {error.cause or error}"], status=AssistedStatus.FAILED
+            ) from error
+        self._state.redemption_status = result.status.value
+        self._state.points = result.points or self._state.points
+        if result.status != RedemptionStatus.COMPLETED:
+            self._outcome_of(AssistedStep.REDEEM_REWARD, "failed", result.status.value)
+            status = (
+                AssistedStatus.FAILED
+                if result.status == RedemptionStatus.FAILED
+                else AssistedStatus.REJECTED
+            )
+            raise Ended([f"redemption {result.status.value}", *result.reasons], status=status)
+        self._outcome_of(AssistedStep.REDEEM_REWARD, "ok", result.redemption_id)
+
+    async def _step(
+        self,
+        step: AssistedStep,
+        activity: str,
+        argument: BaseModel,
+        result: type[T],
+        options: StepOptions,
+    ) -> T:
+        self._state.current_step = step
+        try:
+            value: T = await workflow.execute_activity(
+                activity, argument, result_type=result, **options.kwargs()
+            )
+        except ActivityError as error:
+            if is_cancelled_exception(error):
+                raise asyncio.CancelledError() from error
+            self._outcome_of(step, "failed", reason_of(error))
+            proposing = step == AssistedStep.PROPOSE
+            status = (
+                AssistedStatus.REJECTED
+                if proposing and is_refusal(error)
+                else AssistedStatus.FAILED
+            )
+            raise Ended(reasons_of(error), status=status) from error
+        self._outcome_of(step, "ok")
+        return value
+
+    # -- queries and updates -------------------------------------------------
+
+    @workflow.query(name=QUERY_STATE)
+    def state(self) -> AssistedState:
+        return self._state
+
+    @workflow.update(name=UPDATE_APPROVE)
+    async def approve(self, decision: ReviewDecision) -> AssistedUpdateResult:
+        points = self._outcome.verdict.points if self._outcome else None
+        self._pending = AssistedDecision(
+            outcome="approved", approver=decision.agent_id, reason=decision.reason, points=points
+        )
+        return await self._updated("approved")
+
+    @approve.validator
+    def _validate_approve(self, decision: ReviewDecision) -> None:
+        self._require_open(decision.agent_id, decision.reason, approving=True)
+
+    @workflow.update(name=UPDATE_REJECT)
+    async def reject(self, decision: ReviewDecision) -> AssistedUpdateResult:
+        self._pending = AssistedDecision(
+            outcome="rejected", approver=decision.agent_id, reason=decision.reason
+        )
+        return await self._updated("rejected")
+
+    @reject.validator
+    def _validate_reject(self, decision: ReviewDecision) -> None:
+        self._require_open(decision.agent_id, decision.reason, approving=False)
+
+    @workflow.update(name=UPDATE_EDIT)
+    async def edit(self, decision: EditDecision) -> AssistedUpdateResult:
+        self._pending = AssistedDecision(
+            outcome="approved",
+            approver=decision.agent_id,
+            reason=decision.reason,
+            points=decision.points,
+            edited=True,
+        )
+        return await self._updated(f"approved with {decision.points} points")
+
+    @edit.validator
+    def _validate_edit(self, decision: EditDecision) -> None:
+        self._require_open(decision.agent_id, decision.reason, approving=True)
+        outcome = self._outcome
+        if outcome is None or outcome.case is None or outcome.proposal is None:
+            raise ApplicationError("only a points credit can be edited", type="invalid_edit")
+        candidate = ProposalCandidate(
+            action=outcome.proposal.action,
+            points=decision.points,
+            reward_id=None,
+            citations=tuple(outcome.proposal.citations),
+        )
+        verdict = evaluate_proposal(outcome.case.to_input(candidate))
+        # A clamp can hide behind needs_approval: an edit must pass exactly as written.
+        if verdict.outcome is VerdictOutcome.REJECT or verdict.points != decision.points:
+            reasons = "; ".join(r.message for r in verdict.reasons if r.code != "within_policy")
+            raise ApplicationError(
+                f"the edit is outside the guardrail limits: {reasons}", type="invalid_edit"
+            )
+
+    async def _updated(self, what: str) -> AssistedUpdateResult:
+        # Let the main coroutine act on the decision, so the caller sees where it went.
+        await workflow.wait_condition(
+            lambda: self._state.status != AssistedStatus.AWAITING_APPROVAL
+        )
+        return AssistedUpdateResult(accepted=True, status=self._state.status, message=what)
+
+    def _require_open(self, agent_id: str, reason: str, *, approving: bool) -> None:
+        if self._state.status != AssistedStatus.AWAITING_APPROVAL or self._pending is not None:
+            raise ApplicationError(
+                f"not awaiting approval: the case is {self._state.status.value}",
+                type="invalid_state",
+            )
+        if not reason.strip():
+            raise ApplicationError("a decision needs a reason", type="invalid_input")
+        if approving and agent_id in (self._request.requested_by, SYSTEM_APPROVER):
+            raise ApplicationError(
+                "the requester may not approve their own request (POL-APPROVAL-001)",
+                type="not_allowed",
+            )
+
+    # -- state helpers -------------------------------------------------------
+
+    def _outcome_of(self, step: AssistedStep, status: str, detail: str = "") -> None:
+        self._state.steps.append(
+            AssistedStepOutcome(step=step, status=status, at=workflow.now(), detail=detail)
+        )
+
+    def _set_status(self, status: AssistedStatus, step: AssistedStep | None = None) -> None:
+        self._state.status = status
+        if step is not None:
+            self._state.current_step = step
+        self._publish()
+
+    def _finish(self, status: AssistedStatus) -> None:
+        self._state.current_step = None
+        self._state.finished_at = workflow.now()
+        self._set_status(status)
+
+    def _publish(self) -> None:
+        """Search attributes as for redemptions (channel ``assisted``) and a memo summary."""
+        updates: list[SearchAttributeUpdate[Any]] = [
+            search.MEMBER_ID.value_set(self._state.member_id),
+            search.CHANNEL.value_set(ASSISTED_CHANNEL),
+            search.STATUS.value_set(self._state.status.value),
+            search.POINTS.value_set(self._state.points),
+        ]
+        if self._state.reward_id:
+            updates.append(search.REWARD_ID.value_set(self._state.reward_id))
+        workflow.upsert_search_attributes(updates)
+        workflow.upsert_memo({"summary": self._state.summary()})
+
+
+def _system(outcome: FinalOutcome, reason: str, points: int | None = None) -> AssistedDecision:
+    return AssistedDecision(
+        outcome=outcome,
+        approver=SYSTEM_APPROVER,
+        reason=reason,
+        points=points,
+    )
