@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     daily_redemption_limit: int = 5
     monthly_redemption_limit: int = 20
     fraud_review_timeout_s: float = 24 * 3600.0
+    # POL-APPROVAL-001 (approval_timeout_hours): an unapproved assisted case expires after 72 h
+    assisted_approval_timeout_s: float = 72 * 3600.0
 
     # Fraud thresholds: each field is FraudThresholds' field of the same name
     # without the ``fraud_`` prefix (see loyalty.domain.fraud for what each weighs).

@@ -19,7 +19,16 @@ from loyalty.api import errors
 from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
-from loyalty.api.routes import actions, health, members, redemptions, rewards, webhooks
+from loyalty.api.routes import (
+    actions,
+    assisted,
+    health,
+    members,
+    policies,
+    redemptions,
+    rewards,
+    webhooks,
+)
 from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
@@ -76,7 +85,7 @@ def create_app(
     )
     app.state.api = state
     errors.install(app)
-    for module in (health, redemptions, actions, members, rewards, webhooks):
+    for module in (health, redemptions, actions, members, rewards, webhooks, assisted, policies):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost, sees every response

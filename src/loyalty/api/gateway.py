@@ -16,7 +16,12 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.client import WorkflowUpdateStage as Stage
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -180,10 +185,21 @@ class TemporalGateway:
                     QUERY_STATE, result_type=model, rpc_timeout=_QUERY_TIMEOUT
                 )
                 return live
-            done: M = await asyncio.wait_for(
-                self._client.get_workflow_handle(workflow_id, result_type=model).result(),
-                self._wait_s,
-            )
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        except WorkflowQueryFailedError as error:  # e.g. no worker has run it yet
+            raise errors.UnavailableError(f"state of {workflow_id} not readable yet") from error
+        return await self.result(workflow_id, model)
+
+    async def result(self, workflow_id: str, model: type[M]) -> M | None:
+        """The workflow's result, waiting up to ``wait_s``; None when unknown or still running."""
+        handle = self._client.get_workflow_handle(workflow_id, result_type=model)
+        try:
+            done: M = await asyncio.wait_for(handle.result(), self._wait_s)
+        except TimeoutError:
+            return None
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None

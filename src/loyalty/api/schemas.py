@@ -24,7 +24,7 @@ REASON_PATTERN = r"^[^\s\x00-\x1F\x7F](?:[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\s\
 URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     """Refuse lone surrogates (JSON allows them; PostgreSQL cannot store them)."""
     if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
         raise ValueError("invalid unicode: lone surrogate")
@@ -43,7 +43,7 @@ RequestId = Annotated[
 Reason = Annotated[
     str,
     StringConstraints(min_length=3, max_length=500, pattern=REASON_PATTERN),
-    AfterValidator(_printable),
+    AfterValidator(printable),
     Field(description="Why (3-500 printable characters, no edge spaces); audited."),
 ]
 
@@ -285,7 +285,7 @@ class WebhookCreate(Schema):
     events: list[EventType] = Field(
         default_factory=lambda: list(EventType), min_length=1, description="Defaults to all."
     )
-    description: Annotated[str, AfterValidator(_printable)] = Field(
+    description: Annotated[str, AfterValidator(printable)] = Field(
         default="", max_length=500, pattern=TEXT_PATTERN
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -115,6 +116,12 @@ def services(settings: Settings) -> list[Service]:
     ]
 
 
+def ingest_policies(env: dict[str, str]) -> None:
+    """Embed the policy corpus through the worker (idempotent: unchanged chunks are kept)."""
+    print("==> ingesting policies (first run embeds the corpus; later runs skip what is there)")
+    subprocess.run([str(BIN / "loyalty"), "policies", "ingest", "--wait"], env=env, check=True)
+
+
 def api_url(settings: Settings) -> str:
     return f"http://{settings.api_host}:{settings.api_port}"
 
@@ -162,6 +169,7 @@ def up_command() -> None:
         register_search_attributes(settings)
         for service in services(settings):
             stack.start(service, env)
+        ingest_policies(env)
         print_demo(settings)
         stack.wait()
     finally:

@@ -1,0 +1,80 @@
+"""The policy corpus: what is in force (anyone authenticated) and re-ingestion (operators).
+
+The API reads policy files but never opens the vector store: ingestion runs in
+the worker (the one process holding the embedded Qdrant lock) as a workflow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from temporalio.common import WorkflowIDReusePolicy
+
+from loyalty.agents.corpus import load_policy_files, select_current
+from loyalty.api import audit
+from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, PolicyPublic
+from loyalty.api.auth import Role
+from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
+from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.workflows import assisted_contracts as a
+
+router = APIRouter(prefix="/v1/policies", tags=["policies"])
+
+
+@router.get(
+    "",
+    response_model=PoliciesPublic,
+    summary="Policies in force today",
+    responses=errors(*AUTHENTICATED),
+)
+async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPublic:
+    def read() -> PoliciesPublic:
+        documents = load_policy_files(state.settings.policies_dir)
+        current = select_current(documents, today=dt.datetime.now(dt.UTC).date())
+        return PoliciesPublic(
+            items=[
+                PolicyPublic(
+                    policy_id=doc.policy_id,
+                    title=doc.title,
+                    version=doc.version,
+                    effective_from=doc.effective_from,
+                    effective_to=doc.effective_to,
+                    tiers=list(doc.tiers),
+                    sections=[chunk.section for chunk in doc.chunks],
+                )
+                for doc in sorted(current.values(), key=lambda d: d.policy_id)
+            ]
+        )
+
+    return await run_in_threadpool(read)
+
+
+@router.post(
+    "/ingest",
+    status_code=202,
+    response_model=IngestionAccepted,
+    summary="Re-ingest the policy folder (idempotent; supersedes old versions)",
+    responses=errors(*AUTHENTICATED, 409),
+)
+async def ingest(
+    principal: PrincipalDep, state: StateDep, gateway: GatewayDep
+) -> IngestionAccepted:
+    principal.require(Role.OPERATOR)
+    request = a.IngestRequest(requested_by=principal.subject)
+    outcome = await gateway.execute(
+        a.INGEST_WORKFLOW,
+        request,
+        a.INGEST_WORKFLOW_ID,
+        result_type=a.IngestionState,
+        reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    await run_in_threadpool(
+        audit.record,
+        state.sessions,
+        principal,
+        action="policies.ingest",
+        target=a.INGEST_WORKFLOW_ID,
+    )
+    return IngestionAccepted(workflow_id=a.INGEST_WORKFLOW_ID, state=outcome)
