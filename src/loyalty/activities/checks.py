@@ -82,8 +82,8 @@ class RedemptionChecks:
             )
         result = domain.check_eligibility(
             domain.EligibilityInput(
-                member=_profile(member),
-                reward=_terms(reward),
+                member=catalog.member_profile(member),
+                reward=catalog.reward_terms(reward),
                 quantity=check.quantity,
                 usage=domain.RedemptionUsage(today=history.today, this_month=history.this_month),
                 limits=self._rules.limits,
@@ -164,22 +164,3 @@ class RedemptionChecks:
             catalog.get_member(session, member_id=check.member_id),
             catalog.get_reward(session, reward_id=check.reward_id),
         )
-
-
-def _profile(member: Member) -> domain.MemberProfile:
-    return domain.MemberProfile(
-        member_id=member.id,
-        tier=domain.Tier(member.tier),
-        status=domain.MemberStatus(member.status),
-        region=member.region,
-    )
-
-
-def _terms(reward: Reward) -> domain.RewardTerms:
-    return domain.RewardTerms(
-        reward_id=reward.id,
-        active=reward.active,
-        minimum_tier=domain.Tier(reward.min_tier),
-        inventory=reward.inventory,
-        allowed_regions=frozenset(reward.regions) if reward.regions is not None else None,
-    )

@@ -28,7 +28,7 @@ from loyalty.agents.context import (
 from loyalty.domain.guardrail_types import BudgetUsage, CreditHistory, MemberFacts, RewardFacts
 from loyalty.errors import NotFoundError
 from loyalty.ledger import catalog, discretionary, redemptions
-from loyalty.ledger.models import Member, PointLot, Reward
+from loyalty.ledger.models import PointLot
 from loyalty.ledger.repository import Clock, Ledger, utc_now
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
@@ -175,8 +175,8 @@ class CaseFacts:
             )
         result = domain.check_eligibility(
             domain.EligibilityInput(
-                member=_profile(member),
-                reward=_terms(reward),
+                member=catalog.member_profile(member),
+                reward=catalog.reward_terms(reward),
                 quantity=1,
                 usage=domain.RedemptionUsage(today=history.today, this_month=history.this_month),
                 limits=self._limits,
@@ -184,22 +184,3 @@ class CaseFacts:
         )
         facts = RewardFacts(reward_id=reward.id, point_cost=reward.point_cost, active=reward.active)
         return facts, result
-
-
-def _profile(member: Member) -> domain.MemberProfile:
-    return domain.MemberProfile(
-        member_id=member.id,
-        tier=domain.Tier(member.tier),
-        status=domain.MemberStatus(member.status),
-        region=member.region,
-    )
-
-
-def _terms(reward: Reward) -> domain.RewardTerms:
-    return domain.RewardTerms(
-        reward_id=reward.id,
-        active=reward.active,
-        minimum_tier=domain.Tier(reward.min_tier),
-        inventory=reward.inventory,
-        allowed_regions=frozenset(reward.regions) if reward.regions is not None else None,
-    )

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from loyalty.cli import context
-from loyalty.cli.output import EXIT_BAD_INPUT, emit, fail
+from loyalty.cli.output import emit, validated
 from loyalty.cli.workflow_commands import JsonOption, ReasonOption, exits_without_teardown, run
 from loyalty.workflows import assisted_contracts as a
 
@@ -127,7 +125,7 @@ def propose_command(
     as_json: JsonOption = False,
 ) -> None:
     """Draft one proposal with its citations and guardrail verdict; nothing executes."""
-    case = _validated(
+    case = validated(
         lambda: a.ProposalCase(
             request_id=uuid.uuid4().hex,
             member_id=member_id,
@@ -189,7 +187,7 @@ def assisted_command(
     as_json: JsonOption = False,
 ) -> None:
     """Start an assisted case: propose, check, then execute or wait for approval."""
-    request = _validated(
+    request = validated(
         lambda: a.AssistedRequest(
             request_id=request_id or uuid.uuid4().hex,
             member_id=member_id,
@@ -262,7 +260,7 @@ def assisted_approve_command(
     case_id: CaseArg, agent: AgentOption, reason: ReasonOption, as_json: JsonOption = False
 ) -> None:
     """Approve a case waiting for approval (not by its requester)."""
-    decision = _validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason))
+    decision = validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason))
     _decide(case_id, a.UPDATE_APPROVE, decision, as_json)
 
 
@@ -272,7 +270,7 @@ def assisted_reject_command(
     case_id: CaseArg, agent: AgentOption, reason: ReasonOption, as_json: JsonOption = False
 ) -> None:
     """Reject a case waiting for approval; nothing is executed."""
-    decision = _validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason))
+    decision = validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason))
     _decide(case_id, a.UPDATE_REJECT, decision, as_json)
 
 
@@ -286,14 +284,5 @@ def assisted_edit_command(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a points credit with another value; refused outside the guardrail limits."""
-    decision = _validated(lambda: a.EditDecision(agent_id=agent, reason=reason, points=points))
+    decision = validated(lambda: a.EditDecision(agent_id=agent, reason=reason, points=points))
     _decide(case_id, a.UPDATE_EDIT, decision, as_json)
-
-
-def _validated(build: Callable[[], T]) -> T:
-    """Build a payload; invalid input is one clear line and exit code 2."""
-    try:
-        return build()
-    except ValidationError as error:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise fail(fields, EXIT_BAD_INPUT) from None

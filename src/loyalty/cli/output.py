@@ -8,15 +8,18 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError as PayloadError
 
 from loyalty.errors import LoyaltyError, NotFoundError, ValidationError
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
+
+T = TypeVar("T")
 
 
 def _default(value: Any) -> Any:
@@ -55,3 +58,12 @@ def reported_errors() -> Iterator[None]:
         raise fail(error.message, EXIT_BAD_INPUT) from None
     except LoyaltyError as error:
         raise fail(f"{error.message} [{error.code}]", EXIT_REFUSED) from None
+
+
+def validated(build: Callable[[], T]) -> T:
+    """Build a payload; invalid input is one clear line naming the field, and exit code 2."""
+    try:
+        return build()
+    except PayloadError as error:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise fail(fields, EXIT_BAD_INPUT) from None

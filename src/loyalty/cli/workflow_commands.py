@@ -18,7 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty.cli import context
-from loyalty.cli.output import EXIT_NOT_FOUND, EXIT_REFUSED, emit, fail
+from loyalty.cli.output import EXIT_NOT_FOUND, EXIT_REFUSED, emit, fail, validated
 from loyalty.temporal_client import connect
 from loyalty.workflows import contracts as c
 
@@ -249,7 +249,7 @@ def refund_command(
     as_json: JsonOption = False,
 ) -> None:
     """Refund a completed redemption in full or by --quantity units."""
-    request = _validated(
+    request = validated(
         lambda: c.RefundRequest(
             redemption_id=redemption_id,
             request_id=request_id or uuid.uuid4().hex,
@@ -282,19 +282,9 @@ def refund_command(
     )
 
 
-def _validated(build: Callable[[], T]) -> T:
-    from pydantic import ValidationError
-
-    try:
-        return build()
-    except ValidationError as error:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise fail(fields, 2) from None
-
-
 def _decision(agent: str, reason: str) -> c.ReviewDecision:
-    return _validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason))
+    return validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason))
 
 
 def _operator_action(operator: str, reason: str) -> c.OperatorAction:
-    return _validated(lambda: c.OperatorAction(operator_id=operator, reason=reason))
+    return validated(lambda: c.OperatorAction(operator_id=operator, reason=reason))

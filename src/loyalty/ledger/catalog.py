@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from loyalty import domain
 from loyalty.errors import NotFoundError
 from loyalty.ledger.models import Account, Member, Reward
 
@@ -65,3 +66,24 @@ def get_reward(session: Session, *, reward_id: str) -> Reward:
 
 def list_active_rewards(session: Session) -> Sequence[Reward]:
     return session.scalars(select(Reward).where(Reward.active).order_by(Reward.id)).all()
+
+
+def member_profile(member: Member) -> domain.MemberProfile:
+    """The member as the pure eligibility rules see it."""
+    return domain.MemberProfile(
+        member_id=member.id,
+        tier=domain.Tier(member.tier),
+        status=domain.MemberStatus(member.status),
+        region=member.region,
+    )
+
+
+def reward_terms(reward: Reward) -> domain.RewardTerms:
+    """The reward as the pure eligibility rules see it (no region list: everywhere)."""
+    return domain.RewardTerms(
+        reward_id=reward.id,
+        active=reward.active,
+        minimum_tier=domain.Tier(reward.min_tier),
+        inventory=reward.inventory,
+        allowed_regions=frozenset(reward.regions) if reward.regions is not None else None,
+    )

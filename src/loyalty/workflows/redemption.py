@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 with workflow.unsafe.imports_passed_through():
     from loyalty.activities import contracts as act
     from loyalty.workflows import search
+    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
     from loyalty.workflows.contracts import (
         QUERY_STATE,
         REDEMPTION_WORKFLOW,
@@ -250,10 +251,10 @@ class RedemptionWorkflow:
             if is_cancelled_exception(error):
                 self._outcome(step, "failed", "cancelled")
                 raise asyncio.CancelledError() from error
-            self._outcome(step, "failed", _reason(error))
-            refused_cleanly = _is_refusal(error) and not self._side_effects_landed()
+            self._outcome(step, "failed", reason_of(error))
+            refused_cleanly = is_refusal(error) and not self._side_effects_landed()
             status = RedemptionStatus.REJECTED if refused_cleanly else RedemptionStatus.FAILED
-            raise Refused(_reasons(error), status=status) from error
+            raise Refused(reasons_of(error), status=status) from error
         self._outcome(step, "ok")
         return value
 
@@ -407,22 +408,3 @@ class RedemptionWorkflow:
             ]
         )
         workflow.upsert_memo({"summary": self._state.summary()})
-
-
-def _is_refusal(error: ActivityError) -> bool:
-    cause = error.cause
-    return isinstance(cause, ApplicationError) and cause.non_retryable
-
-
-def _reason(error: ActivityError) -> str:
-    cause = error.cause
-    return str(cause.message if isinstance(cause, ApplicationError) else cause or error)
-
-
-def _reasons(error: ActivityError) -> list[str]:
-    cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.details:
-        details: Any = cause.details[0]
-        if isinstance(details, dict) and details.get("reasons"):
-            return [str(r) for r in details["reasons"]]
-    return [_reason(error)]
