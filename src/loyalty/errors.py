@@ -8,16 +8,24 @@ but ``UnavailableError``.
     LoyaltyError
      ├── NotFoundError                 unknown member, account, reward, hold, redemption
      ├── ValidationError               input that can never succeed (bad amount, bad state)
+     │    ├── api.errors.FieldError          one named request field is wrong (422)
+     │    └── agents.ProposalFormatError     a proposer's answer is not a proposal
      ├── IdempotencyConflictError      same idempotency key, different arguments
+     │    └── partners.PartnerConflictError  the partner saw the key with another body
      ├── BusinessRefusal               the request is valid but the rules say no
      │    ├── InsufficientPointsError
      │    ├── NotEligibleError
      │    ├── FraudDeniedError
-     │    └── OutOfStockError
+     │    ├── OutOfStockError
+     │    └── partners.PartnerRejectedError  the partner said no
      ├── InvalidStateError             the target exists but is in the wrong state
-     │                                 (hold already captured, refund beyond capture, ...)
-     └── UnavailableError              a dependency is down or slow: the only branch
-                                       that is worth retrying
+     │    │                            (hold already captured, refund beyond capture, ...)
+     │    └── api.errors.TooLateError        cancel or decide after the point of no return
+     ├── UnavailableError              a dependency is down or slow: the only branch
+     │    │                            that is worth retrying
+     │    └── partners.PartnerUnavailableError (and PartnerCircuitOpenError)
+     └── api.errors: NotAuthenticatedError (401), PermissionDeniedError (403),
+                     RateLimitedError (429), PayloadTooLargeError (413)
 
 ``code`` is the stable machine-readable name; ``reasons`` lists every
 human-readable reason, so a refusal explains itself in one round trip.

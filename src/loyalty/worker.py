@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from loyalty import domain
-from loyalty.activities.checks import RedemptionChecks, RedemptionRules
+from loyalty.activities.checks import RedemptionChecks, redemption_rules
 from loyalty.activities.fulfillment import FulfillmentActivities
 from loyalty.activities.points import PointsActivities
 from loyalty.activities.policies import PolicyActivities
@@ -53,18 +52,6 @@ WORKFLOWS: Sequence[type] = (
     PolicyIngestionWorkflow,
 )
 ACTIVITY_THREADS = 32
-
-
-def redemption_rules(settings: Settings) -> RedemptionRules:
-    return RedemptionRules(
-        limits=domain.RedemptionLimits(
-            per_day=settings.daily_redemption_limit, per_month=settings.monthly_redemption_limit
-        ),
-        fraud=settings.fraud_thresholds(),
-        tier_discount_percent={
-            domain.Tier(tier): percent for tier, percent in settings.tier_discount_percent.items()
-        },
-    )
 
 
 def partner_client(settings: Settings) -> PartnerClient:

@@ -26,6 +26,7 @@ from loyalty.activities.contracts import (
     RedemptionCheck,
 )
 from loyalty.activities.errors import business_errors
+from loyalty.config import Settings
 from loyalty.ledger import catalog, redemptions
 from loyalty.ledger.models import Member, Reward
 from loyalty.ledger.repository import Clock, Ledger, utc_now
@@ -40,6 +41,19 @@ class RedemptionRules:
     fraud: domain.FraudThresholds
     tier_discount_percent: Mapping[domain.Tier, int]
     promotions: tuple[domain.Promotion, ...] = ()
+
+
+def redemption_rules(settings: Settings) -> RedemptionRules:
+    """The rules' numbers from settings (the worker and the API's dry run share them)."""
+    return RedemptionRules(
+        limits=domain.RedemptionLimits(
+            per_day=settings.daily_redemption_limit, per_month=settings.monthly_redemption_limit
+        ),
+        fraud=settings.fraud_thresholds(),
+        tier_discount_percent={
+            domain.Tier(tier): percent for tier, percent in settings.tier_discount_percent.items()
+        },
+    )
 
 
 class RedemptionChecks:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from loyalty.activities.checks import RedemptionChecks
+from loyalty.activities.checks import RedemptionChecks, redemption_rules
 from loyalty.api import errors
 from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -33,7 +33,6 @@ from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
-from loyalty.worker import redemption_rules
 
 log = structlog.get_logger(__name__)
 DESCRIPTION = """
