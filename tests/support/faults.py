@@ -7,10 +7,12 @@ fault says otherwise, so what lands in PostgreSQL or at the partner is real.
 - ``lose_completion(name, times)``: the activity runs and commits, then its
   completion is lost (a retryable error) ``times`` times, as after a crash
   between the write and the answer.
+- ``delay(name, seconds)``: the activity starts late, to widen a race window.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,7 @@ class Faults(Interceptor):
     permanent: set[str] = field(default_factory=set)
     lost: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
+    delays: dict[str, float] = field(default_factory=dict)
 
     def fail(self, name: str) -> None:
         self.permanent.add(name)
@@ -38,6 +41,9 @@ class Faults(Interceptor):
 
     def lose_completion(self, name: str, times: int = 1) -> None:
         self.lost[name] = times
+
+    def delay(self, name: str, seconds: float) -> None:
+        self.delays[name] = seconds
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _Inbound(next, self)
@@ -51,6 +57,7 @@ class _Inbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         name = activity.info().activity_type
         self._faults.calls[name] += 1
+        await asyncio.sleep(self._faults.delays.get(name, 0.0))
         if name in self._faults.permanent:
             raise ApplicationError(
                 f"injected permanent failure of {name}", type="injected", non_retryable=True

@@ -263,9 +263,11 @@ class RedemptionWorkflow:
         failed = await self._compensations.unwind(self._outcome)
         while failed:
             self._state.failed_compensations = failed
+            # Clear the slot before the status admits operator updates, with no await
+            # in between: an action sent while the record below runs must not be lost.
+            self._operator = None
             self._set_status(RedemptionStatus.NEEDS_ATTENTION)
             await self._record()
-            self._operator = None
             await workflow.wait_condition(lambda: self._operator is not None)
             assert self._operator is not None
             action, by = self._operator

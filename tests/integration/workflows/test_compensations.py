@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from loyalty.activities import contracts as act
@@ -138,4 +140,30 @@ async def test_a_failing_compensation_parks_the_saga_until_an_operator_retries(
     assert final.failed_compensations == []
     assert [v["status"] for v in partner_simulator.vouchers()] == ["voided"]
     assert ledger_kinds(ledger, member) == ["accrue", "hold", "release"]
+    assert ledger.reconcile(member_id=member) == []
+
+
+async def test_an_operator_retry_during_the_parking_bookkeeping_is_not_lost(
+    saga: SagaHarness,
+    ledger: Ledger,
+    new_member: MemberFactory,
+    partner_simulator: PartnerSimulator,
+) -> None:
+    member = new_member(points=5_000)
+    saga.faults.fail(act.CAPTURE_POINTS)
+    saga.faults.delay(act.RECORD_REDEMPTION, 1.5)  # the retry lands while the record runs
+    partner_simulator.control(void={"fail_permanently": True})
+    handle = await saga.start(redemption_request(member))
+    await wait_for_status(handle, RedemptionStatus.NEEDS_ATTENTION)
+    partner_simulator.control(void={"fail_permanently": False})
+
+    await handle.execute_update(
+        UPDATE_RETRY_COMPENSATIONS,
+        OperatorAction(operator_id="ops-1", reason="partner fixed the void endpoint"),
+        result_type=UpdateResult,
+    )
+    final = await asyncio.wait_for(handle.result(), timeout=30)
+
+    assert final.status == RedemptionStatus.FAILED
+    assert [v["status"] for v in partner_simulator.vouchers()] == ["voided"]
     assert ledger.reconcile(member_id=member) == []
