@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,6 @@ class Service:
     argv: Sequence[str]
     ready: Callable[[], bool]
     where: str
-    env: dict[str, str] = field(default_factory=dict)
     startup_timeout_s: float = 60.0
 
 
@@ -59,7 +58,7 @@ class Stack:
         print(f"==> starting {service.name} (log: {log_path})", flush=True)
         process = subprocess.Popen(
             list(service.argv),
-            env={**base_env, **service.env},
+            env=base_env,
             stdout=log_path.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop children in order

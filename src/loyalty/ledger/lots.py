@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.errors import InsufficientPointsError
@@ -24,15 +24,6 @@ def spendable_lots(session: Session, member_id: str, now: dt.datetime) -> Sequen
         .where(PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now)
         .order_by(PointLot.expires_at, PointLot.id)
     ).all()
-
-
-def spendable_points(session: Session, member_id: str, now: dt.datetime) -> int:
-    total = session.scalar(
-        select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
-            PointLot.member_id == member_id, PointLot.expires_at > now
-        )
-    )
-    return int(total or 0)
 
 
 def consume(

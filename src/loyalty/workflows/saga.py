@@ -32,10 +32,6 @@ class CompensationStack:
     def register(self, step: Step, activity: str, argument: BaseModel) -> None:
         self._pending.append(Compensation(step, activity, argument))
 
-    @property
-    def pending(self) -> list[Step]:
-        return [c.step for c in self._pending]
-
     async def unwind(self, on_done: Callable[[Step, str, str], None]) -> list[Step]:
         """Run pending compensations newest first; return the steps that still failed."""
         failed: list[Compensation] = []
