@@ -24,15 +24,7 @@ from loyalty.errors import InvalidStateError
 from loyalty.ledger.models import AuditRecord, Redemption, Refund
 from loyalty.ledger.redemptions import get_redemption
 from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import Step
-
-
-def hold_key(redemption_id: str) -> str:
-    return f"{redemption_id}:{Step.RESERVE_POINTS.value}"
-
-
-def fulfillment_key(redemption_id: str) -> str:
-    return f"{redemption_id}:{Step.FULFILL_REWARD.value}"
+from loyalty.workflows.contracts import Step, step_key
 
 
 def plan_refund(redemption: Redemption, quantity: int | None) -> RefundPlan:
@@ -55,8 +47,8 @@ def plan_refund(redemption: Redemption, quantity: int | None) -> RefundPlan:
     return RefundPlan(
         redemption_id=redemption.id,
         member_id=redemption.member_id,
-        hold_key=hold_key(redemption.id),
-        fulfillment_key=fulfillment_key(redemption.id),
+        hold_key=step_key(redemption.id, Step.RESERVE_POINTS),
+        fulfillment_key=step_key(redemption.id, Step.FULFILL_REWARD),
         points=points,
         quantity=units,
         voids_voucher=closes,

@@ -37,13 +37,18 @@ def require_key(key: str) -> str:
     return key
 
 
+def entry_by_key(session: Session, key: str) -> LedgerEntry | None:
+    """The entry posted under ``key``, if any."""
+    return session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key == key)).first()
+
+
 def find_replay(session: Session, key: str, request_hash: str) -> EntryResult | None:
     """The stored result for ``key``, or None when the key is new.
 
     Raises:
         IdempotencyConflictError: the key was used with different arguments.
     """
-    entry = session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key == key)).first()
+    entry = entry_by_key(session, key)
     if entry is None:
         return None
     if entry.request_hash != request_hash:

@@ -26,7 +26,13 @@ from loyalty.errors import (
     ValidationError,
 )
 from loyalty.ledger import lots, reads, reconcile
-from loyalty.ledger.idempotency import find_replay, fingerprint, require_key, to_result
+from loyalty.ledger.idempotency import (
+    entry_by_key,
+    find_replay,
+    fingerprint,
+    require_key,
+    to_result,
+)
 from loyalty.ledger.models import Account, Hold, HoldAllocation, LedgerEntry, PointLot
 from loyalty.ledger.results import Balance, Discrepancy, EntryResult, EntryView, ExpiryRun
 
@@ -221,9 +227,7 @@ class Ledger:
     def find(self, *, idempotency_key: str) -> EntryResult | None:
         """The entry posted under ``idempotency_key``, if any (no fingerprint check)."""
         with self._sessions() as session:
-            entry = session.scalars(
-                select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
-            ).first()
+            entry = entry_by_key(session, idempotency_key)
             return to_result(entry) if entry else None
 
     def balance(

@@ -71,6 +71,15 @@ class Step(StrEnum):
     REVERSE_CAPTURE = "reverse_capture"
 
 
+def step_key(redemption_id: str, step: Step) -> str:
+    """The idempotency key of one saga step: ``<workflow_id>:<step>``.
+
+    Refunds find a redemption's hold and voucher by these keys, so every side
+    that names a step's effect builds the key here.
+    """
+    return f"{redemption_id}:{step.value}"
+
+
 class RedemptionRequest(Contract):
     """Input of the Redemption workflow (id ``redemption-<request_id>``)."""
 

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         Step,
         StepOutcome,
         UpdateResult,
+        step_key,
     )
     from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
     from loyalty.workflows.saga import CompensationStack
@@ -385,7 +386,7 @@ class RedemptionWorkflow:
             raise CancelRequested()
 
     def _key(self, step: Step) -> str:
-        return f"{self._state.redemption_id}:{step.value}"
+        return step_key(self._state.redemption_id, step)
 
     def _outcome(self, step: Step, status: str, detail: str = "") -> None:
         self._state.steps.append(
