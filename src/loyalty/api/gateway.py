@@ -77,19 +77,7 @@ class TemporalGateway:
 
     async def live_state(self, redemption_id: str) -> RedemptionState | None:
         """The query result while the workflow runs; None once it has closed."""
-        handle = self._client.get_workflow_handle(redemption_id)
-        try:
-            described = await handle.describe()
-            if described.status is None or described.status.name != "RUNNING":
-                return None
-            state: RedemptionState = await handle.query(
-                QUERY_STATE, result_type=RedemptionState, rpc_timeout=_QUERY_TIMEOUT
-            )
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return None
-            raise
-        return state
+        return await self._live(redemption_id, RedemptionState)
 
     async def status(self, redemption_id: str) -> RedemptionStatus | None:
         """The status search attribute of a running redemption (no worker needed)."""
@@ -101,12 +89,10 @@ class TemporalGateway:
 
     async def final_state(self, redemption_id: str) -> RedemptionState | None:
         """The result of a closed redemption workflow (when the stored record is missing)."""
-        handle = self._client.get_workflow_handle(redemption_id, result_type=RedemptionState)
         try:
-            state: RedemptionState = await asyncio.wait_for(handle.result(), self._wait_s)
-        except (RPCError, WorkflowFailureError, TimeoutError):
+            return await self.result(redemption_id, RedemptionState)
+        except (RPCError, errors.LoyaltyError):  # unreadable or failed: the caller falls back
             return None
-        return state
 
     async def update(
         self,
@@ -153,16 +139,8 @@ class TemporalGateway:
     async def refund(self, request: RefundRequest) -> tuple[str, RefundResult | None]:
         """Start (or join) the refund and wait briefly for its result."""
         workflow_id = refund_workflow_id(request.redemption_id, request.request_id)
-        await self._start(REFUND_WORKFLOW, request, workflow_id, memo={})
-        await self._same_input(workflow_id, request, _REFUND_KEYS)
-        handle = self._client.get_workflow_handle(workflow_id, result_type=RefundResult)
-        try:
-            result: RefundResult = await asyncio.wait_for(handle.result(), self._wait_s)
-        except TimeoutError:
-            return workflow_id, None
-        except WorkflowFailureError as error:
-            raise from_application_error(error.cause) from None
-        return workflow_id, result
+        await self.start(REFUND_WORKFLOW, request, workflow_id, keys=_REFUND_KEYS)
+        return workflow_id, await self.result(workflow_id, RefundResult)
 
     async def start(
         self, workflow: str, argument: BaseModel, workflow_id: str, *, keys: tuple[str, ...]
@@ -177,21 +155,26 @@ class TemporalGateway:
 
     async def query_or_result(self, workflow_id: str, model: type[M]) -> M | None:
         """The live ``state`` query of a workflow, or its result once closed."""
+        live = await self._live(workflow_id, model)
+        return live if live is not None else await self.result(workflow_id, model)
+
+    async def _live(self, workflow_id: str, model: type[M]) -> M | None:
+        """The ``state`` query while the workflow runs; None when closed or unknown."""
         handle = self._client.get_workflow_handle(workflow_id)
         try:
             described = await handle.describe()
-            if described.status is not None and described.status.name == "RUNNING":
-                live: M = await handle.query(
-                    QUERY_STATE, result_type=model, rpc_timeout=_QUERY_TIMEOUT
-                )
-                return live
+            if described.status is None or described.status.name != "RUNNING":
+                return None
+            state: M = await handle.query(
+                QUERY_STATE, result_type=model, rpc_timeout=_QUERY_TIMEOUT
+            )
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
         except WorkflowQueryFailedError as error:  # e.g. no worker has run it yet
             raise errors.UnavailableError(f"state of {workflow_id} not readable yet") from error
-        return await self.result(workflow_id, model)
+        return state
 
     async def result(self, workflow_id: str, model: type[M]) -> M | None:
         """The workflow's result, waiting up to ``wait_s``; None when unknown or still running."""

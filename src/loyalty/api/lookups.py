@@ -12,6 +12,16 @@ from loyalty.ledger.redemptions import get_redemption
 from loyalty.workflows.contracts import RedemptionState, RedemptionStatus
 
 
+async def require_member(sessions: sessionmaker[Session], *, member_id: str) -> None:
+    """404 for an unknown member, before anything starts."""
+
+    def check() -> None:
+        with sessions() as session:
+            catalog.get_member(session, member_id=member_id)
+
+    await run_in_threadpool(check)
+
+
 async def require_member_and_reward(
     sessions: sessionmaker[Session], *, member_id: str, reward_id: str
 ) -> None:

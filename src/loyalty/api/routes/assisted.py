@@ -6,17 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty import errors as loyalty_errors
-from loyalty.api import audit
+from loyalty.api import audit, lookups
 from loyalty.api.assisted_schemas import CaseAccepted, CaseCreate, CaseDecisionBody, CaseEditBody
 from loyalty.api.auth import Principal, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.errors import TooLateError
 from loyalty.api.gateway import TemporalGateway
 from loyalty.api.routes import AUTHENTICATED, errors
-from loyalty.ledger import catalog
 from loyalty.workflows import assisted_contracts as a
 from loyalty.workflows.contracts import ReviewDecision
 
@@ -29,14 +27,6 @@ CaseId = Annotated[
     ),
 ]
 _CASE_KEYS = ("member_id", "reason", "purpose", "severity", "reward_id")
-
-
-async def _require_member(sessions: sessionmaker[Session], member_id: str) -> None:
-    def check() -> None:
-        with sessions() as session:
-            catalog.get_member(session, member_id=member_id)
-
-    await run_in_threadpool(check)
 
 
 @router.post(
@@ -54,7 +44,7 @@ async def create_case(
     response: Response,
 ) -> CaseAccepted:
     principal.require(Role.SUPPORT_AGENT)
-    await _require_member(state.sessions, body.member_id)
+    await lookups.require_member(state.sessions, member_id=body.member_id)
     case_id = a.assisted_workflow_id(body.request_id)
     request = a.AssistedRequest(
         **body.model_dump(),
@@ -202,7 +192,7 @@ async def propose(
     response: Response,
 ) -> a.ProposalResult:
     principal.require(Role.SUPPORT_AGENT, Role.OPERATOR)
-    await _require_member(state.sessions, body.member_id)
+    await lookups.require_member(state.sessions, member_id=body.member_id)
     workflow_id = a.proposal_workflow_id(body.request_id)
     case = a.ProposalCase(**body.model_dump(), requested_by=principal.subject)
     await gateway.start(a.PROPOSAL_WORKFLOW, case, workflow_id, keys=_CASE_KEYS)
