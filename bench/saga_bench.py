@@ -14,19 +14,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.support import Result
 from loyalty.config import Settings
+from loyalty.contracts import search
+from loyalty.contracts.redemption import (
+    REDEMPTION_WORKFLOW,
+    RedemptionRequest,
+    RedemptionState,
+    RedemptionStatus,
+)
 from loyalty.ledger.catalog import ensure_member, upsert_reward
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.seed import CATALOG, _reward
 from loyalty.temporal_client import DATA_CONVERTER
 from loyalty.worker import build_activities, build_worker, partner_client
-from loyalty.workflows import search
-from loyalty.workflows.contracts import (
-    REDEMPTION_WORKFLOW,
-    RedemptionRequest,
-    RedemptionState,
-    RedemptionStatus,
-)
 from tests.support.partner_simulator import start_simulator, stop_simulator
 
 REDEMPTIONS = 200

@@ -24,12 +24,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from loyalty.contracts import search
 from loyalty.ledger.catalog import ensure_member, upsert_reward
 from loyalty.ledger.db import make_engine, make_session_factory, migrate
 from loyalty.ledger.repository import Ledger
 from loyalty.seed import CATALOG, _reward
 from loyalty.temporal_client import DATA_CONVERTER
-from loyalty.workflows import search
 from tests.support.partner_simulator import PartnerSimulator, start_simulator, stop_simulator
 from tests.support.temporal import RELAXED_FRAUD, SagaHarness, running_worker, test_settings
 

@@ -27,19 +27,19 @@ from loyalty.activities.policies import PolicyActivities
 from loyalty.activities.proposals import ProposalActivities
 from loyalty.activities.records import RecordActivities
 from loyalty.activities.refunds import RefundActivities
+from loyalty.activities.webhooks import WebhookActivities
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.config import Settings
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
 from loyalty.temporal_client import connect
-from loyalty.webhooks.activities import WebhookActivities
-from loyalty.webhooks.workflow import WebhookDeliveryWorkflow
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
 from loyalty.workflows.proposal import RewardProposalWorkflow
 from loyalty.workflows.redemption import RedemptionWorkflow
 from loyalty.workflows.refund import RefundWorkflow
+from loyalty.workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 log = structlog.get_logger(__name__)
 

@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.contracts.redemption import RedemptionRequest
 from loyalty.ledger.models import AuditRecord
 from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import RedemptionRequest
 from tests.conftest import MemberFactory, unique_id
 from tests.support.api import FINAL, ApiHarness
 

@@ -10,8 +10,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from loyalty.activities import contracts as act
-from loyalty.workflows.contracts import (
+from loyalty.contracts import redemption as act
+from loyalty.contracts.redemption import (
     UPDATE_APPROVE,
     RedemptionStatus,
     ReviewDecision,

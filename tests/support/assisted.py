@@ -19,8 +19,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.config import Settings
-from loyalty.worker import build_activities, build_worker, partner_client
-from loyalty.workflows.assisted_contracts import (
+from loyalty.contracts.assisted import (
     ASSISTED_WORKFLOW,
     QUERY_STATE,
     AssistedRequest,
@@ -28,6 +27,7 @@ from loyalty.workflows.assisted_contracts import (
     AssistedStatus,
     assisted_workflow_id,
 )
+from loyalty.worker import build_activities, build_worker, partner_client
 
 
 @dataclass

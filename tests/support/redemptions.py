@@ -7,14 +7,14 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import (
+from loyalty.contracts.redemption import (
     QUERY_STATE,
     RedemptionRequest,
     RedemptionState,
     RedemptionStatus,
     Step,
 )
+from loyalty.ledger.repository import Ledger
 from tests.conftest import unique_id
 
 

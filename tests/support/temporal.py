@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle
 
 from loyalty.config import Settings
-from loyalty.worker import build_activities, build_worker, partner_client
-from loyalty.workflows.contracts import (
+from loyalty.contracts.redemption import (
     REDEMPTION_WORKFLOW,
     RedemptionRequest,
     RedemptionState,
     redemption_workflow_id,
 )
+from loyalty.worker import build_activities, build_worker, partner_client
 from tests.support.faults import Faults
 
 RELAXED_FRAUD = {

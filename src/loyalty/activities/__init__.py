@@ -1,5 +1,6 @@
 """Temporal activities: thin adapters from saga steps to ledger/, partners/, agents/, domain/.
 
-``contracts`` holds only names and payload models, so workflow modules can import
-it without pulling in SQLAlchemy or HTTP clients.
+No business rule and no SQL lives here: an activity turns its payload (from
+``loyalty.contracts``) into a call on the layer below and the answer back into
+a payload, and maps the error tree onto Temporal's retry semantics (``errors``).
 """

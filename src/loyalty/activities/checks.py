@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from loyalty import domain
-from loyalty.activities.contracts import (
+from loyalty.activities.errors import business_errors
+from loyalty.config import Settings
+from loyalty.contracts.redemption import (
     ASSESS_FRAUD,
     CHECK_BALANCE,
     CHECK_ELIGIBILITY,
@@ -23,14 +25,12 @@ from loyalty.activities.contracts import (
     FraudVerdict,
     MemberRef,
     OfferPrice,
+    PriceLine,
     RedemptionCheck,
 )
-from loyalty.activities.errors import business_errors
-from loyalty.config import Settings
 from loyalty.ledger import catalog, redemptions
 from loyalty.ledger.models import Member, Reward
 from loyalty.ledger.repository import Clock, Ledger, utc_now
-from loyalty.workflows.contracts import PriceLine
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from loyalty.activities.contracts import (
+from loyalty.activities.errors import business_errors
+from loyalty.contracts.redemption import (
     FULFILL_REWARD,
     VOID_FULFILLMENT,
     Fulfillment,
@@ -12,7 +13,6 @@ from loyalty.activities.contracts import (
     VoidFulfillment,
     VoidOutcome,
 )
-from loyalty.activities.errors import business_errors
 from loyalty.partners import IssueVoucherRequest, PartnerClient
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from loyalty.activities.contracts import (
+from loyalty.activities.errors import business_errors
+from loyalty.contracts.redemption import (
     CAPTURE_POINTS,
     RELEASE_POINTS,
     RESERVE_POINTS,
@@ -20,7 +21,6 @@ from loyalty.activities.contracts import (
     ReservePoints,
     ReverseCapture,
 )
-from loyalty.activities.errors import business_errors
 from loyalty.errors import NotFoundError
 from loyalty.ledger.repository import Ledger
 from loyalty.ledger.results import EntryResult

@@ -12,11 +12,15 @@ from dataclasses import asdict
 
 from temporalio import activity
 
-from loyalty.activities.assisted_contracts import INGEST_POLICIES, IngestPolicies
 from loyalty.activities.errors import business_errors
 from loyalty.agents.ingestion import ingest_policies
 from loyalty.agents.runtime import AgentRuntime
-from loyalty.workflows.assisted_contracts import IngestionSummary, IngestProgress
+from loyalty.contracts.ingestion import (
+    INGEST_POLICIES,
+    IngestionSummary,
+    IngestPolicies,
+    IngestProgress,
+)
 
 
 class PolicyActivities:

@@ -13,26 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from loyalty.activities.assisted_contracts import (
-    GRANT_GOODWILL_CREDIT,
-    PROPOSE_REWARD,
-    RECORD_DECISION,
-    CreditGranted,
-    DecisionRecorded,
-    GrantGoodwillCredit,
-    GuardrailCase,
-    MemberFactsPayload,
-    ParametersPayload,
-    ProposalOutcome,
-    ProposeReward,
-    RecordDecision,
-    RetrievedRefPayload,
-)
 from loyalty.activities.errors import business_errors
 from loyalty.agents.checks import check_run, malformed_verdict
 from loyalty.agents.decision_log import (
@@ -51,17 +37,31 @@ from loyalty.agents.proposal import (
     Severity,
 )
 from loyalty.agents.runtime import AgentRuntime, PolicyNumbers
-from loyalty.domain import RedemptionLimits
-from loyalty.domain.guardrail_types import CasePurpose, GuardrailVerdict
-from loyalty.errors import NotFoundError
-from loyalty.ledger.discretionary import credit_reason
-from loyalty.ledger.repository import Clock, Ledger, utc_now
-from loyalty.workflows.assisted_contracts import (
+from loyalty.contracts.assisted import (
+    GRANT_GOODWILL_CREDIT,
+    PROPOSE_REWARD,
+    RECORD_DECISION,
     Citation,
+    CreditGranted,
+    DecisionRecorded,
+    GrantGoodwillCredit,
+    GuardrailCase,
+    MemberFactsPayload,
+    ParametersPayload,
+    ProposalOutcome,
     ProposalView,
+    ProposeReward,
+    RecordDecision,
+    RetrievedRefPayload,
     VerdictReason,
     VerdictView,
 )
+from loyalty.domain import RedemptionLimits
+from loyalty.domain.guardrail_types import CasePurpose, GuardrailInput, GuardrailVerdict
+from loyalty.domain.program import TIERED_PARAMETERS, ProgramParameters
+from loyalty.errors import NotFoundError
+from loyalty.ledger.discretionary import credit_reason
+from loyalty.ledger.repository import Clock, Ledger, utc_now
 
 PROPOSE_TIMEOUT_S = 100.0
 _CHUNK_ID = re.compile(r"^(?P<policy>[^@]+)@v(?P<version>\d+)#")
@@ -141,7 +141,7 @@ class ProposalActivities:
             proposal=_proposal_view(run.proposal),
             verdict=_verdict_view(verdict),
             citations=_citations(run.proposal.citations, run.retrieved),
-            case=GuardrailCase.from_input(data) if credit else None,
+            case=_guardrail_case(data) if credit else None,
             credit_expiry_days=numbers.credit_expiry_days,
         )
 
@@ -305,9 +305,42 @@ def _case_from_log(entry: DecisionEntry, numbers: PolicyNumbers) -> GuardrailCas
             )
             for r in entry.retrieved
         ],
-        parameters=ParametersPayload.from_parameters(numbers.parameters),
+        parameters=_parameters_payload(numbers.parameters),
         goodwill_credits_30d=facts["history"]["goodwill_credits_30d"],
         retention_offers_90d=facts["history"]["retention_offers_90d"],
         goodwill_points_today=facts["budget"]["goodwill_points_today"],
         retention_points_today=facts["budget"]["retention_points_today"],
+    )
+
+
+def _parameters_payload(params: ProgramParameters) -> ParametersPayload:
+    values = {f.name: getattr(params, f.name) for f in fields(ProgramParameters)}
+    for name in TIERED_PARAMETERS:
+        values[name] = {tier.value: points for tier, points in values[name].items()}
+    values["policy_versions"] = dict(params.policy_versions)
+    return ParametersPayload(**values)
+
+
+def _guardrail_case(data: GuardrailInput) -> GuardrailCase:
+    """The facts a credit proposal was checked against, for the workflow to re-check edits."""
+    member = data.member
+    return GuardrailCase(
+        purpose=data.purpose.value,
+        member=MemberFactsPayload(
+            member_id=member.member_id,
+            tier=member.tier.value,
+            status=member.status.value,
+            segments=sorted(member.segments),
+            tenure_days=member.tenure_days,
+            available_points=member.available_points,
+        ),
+        retrieved=[
+            RetrievedRefPayload(chunk_id=r.chunk_id, policy_id=r.policy_id, version=r.version)
+            for r in data.retrieved
+        ],
+        parameters=_parameters_payload(data.parameters),
+        goodwill_credits_30d=data.history.goodwill_credits_30d,
+        retention_offers_90d=data.history.retention_offers_90d,
+        goodwill_points_today=data.budget.goodwill_points_today,
+        retention_points_today=data.budget.retention_points_today,
     )

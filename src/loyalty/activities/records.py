@@ -10,13 +10,13 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from loyalty.activities.contracts import (
+from loyalty.activities.errors import business_errors
+from loyalty.contracts.redemption import (
     NOTIFY_REDEMPTION,
     RECORD_REDEMPTION,
     NotifyRedemption,
     RecordRedemption,
 )
-from loyalty.activities.errors import business_errors
 from loyalty.ledger.redemptions import upsert_redemption
 from loyalty.webhooks.publisher import publish, redemption_event
 

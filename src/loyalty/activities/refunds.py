@@ -11,20 +11,21 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from loyalty.activities.contracts import (
+from loyalty.activities.errors import business_errors
+from loyalty.contracts.redemption import (
     PREPARE_REFUND,
     REFUND_POINTS,
     PrepareRefund,
     RefundPlan,
     RefundPoints,
     RefundRecorded,
+    Step,
+    step_key,
 )
-from loyalty.activities.errors import business_errors
 from loyalty.errors import InvalidStateError
 from loyalty.ledger.models import AuditRecord, Redemption, Refund
 from loyalty.ledger.redemptions import get_redemption
 from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import Step, step_key
 
 
 def plan_refund(redemption: Redemption, quantity: int | None) -> RefundPlan:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from loyalty.agents.corpus import PolicyDocument, load_policy_files, select_current
-from loyalty.domain.program import ProgramParameters, TierPoints
+from loyalty.domain.program import TIERED_PARAMETERS, ProgramParameters, TierPoints
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
 
@@ -36,14 +36,6 @@ PARAMETER_SOURCES: Mapping[str, tuple[str, str]] = {
     "min_points_per_redemption": ("POL-REDEMPTION-001", "min_points_per_redemption"),
     "min_policy_citations": ("POL-AGENT-001", "min_policy_citations"),
 }
-_TIERED = frozenset(
-    {
-        "goodwill_max_points",
-        "retention_offer_max_points",
-        "approval_threshold_points",
-        "max_points_per_redemption",
-    }
-)
 
 
 def build_program_parameters(current: Mapping[str, PolicyDocument]) -> ProgramParameters:
@@ -63,7 +55,7 @@ def build_program_parameters(current: Mapping[str, PolicyDocument]) -> ProgramPa
         if key not in document.parameters:
             raise ValidationError(f"{policy_id} v{document.version} has no parameter {key}")
         raw = document.parameters[key]
-        values[field_name] = _tier_points(raw, name=key) if field_name in _TIERED else raw
+        values[field_name] = _tier_points(raw, name=key) if field_name in TIERED_PARAMETERS else raw
     versions = {policy_id: document.version for policy_id, document in current.items()}
     return ProgramParameters(**values, policy_versions=versions)
 

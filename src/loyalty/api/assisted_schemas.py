@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from loyalty.api.schemas import ID_PATTERN, TEXT_PATTERN, Reason, Schema, printable
-from loyalty.workflows.assisted_contracts import AssistedStatus, IngestionState
+from loyalty.contracts.assisted import AssistedStatus
+from loyalty.contracts.ingestion import IngestionState
 
 CaseRequestId = Annotated[
     str,

@@ -7,9 +7,9 @@ import uuid
 from temporalio.exceptions import ApplicationError
 
 from loyalty.activities.checks import RedemptionChecks
-from loyalty.activities.contracts import MemberRef, RedemptionCheck
 from loyalty.api import schemas
 from loyalty.api.errors import from_application_error
+from loyalty.contracts.redemption import MemberRef, RedemptionCheck
 
 
 def validate(

@@ -29,8 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty import errors
 from loyalty.api.errors import from_application_error
-from loyalty.workflows import search
-from loyalty.workflows.contracts import (
+from loyalty.contracts import search
+from loyalty.contracts.redemption import (
     QUERY_STATE,
     REDEMPTION_WORKFLOW,
     REFUND_WORKFLOW,

@@ -6,10 +6,10 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.api.gateway import TemporalGateway
+from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
 from loyalty.errors import NotFoundError
 from loyalty.ledger import catalog
 from loyalty.ledger.redemptions import get_redemption
-from loyalty.workflows.contracts import RedemptionState, RedemptionStatus
 
 
 async def require_member(sessions: sessionmaker[Session], *, member_id: str) -> None:

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from loyalty.webhooks.contracts import EventType
-from loyalty.workflows.contracts import RedemptionStatus
+from loyalty.contracts.redemption import RedemptionStatus
+from loyalty.contracts.webhooks import EventType
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 REDEMPTION_ID_PATTERN = r"^redemption-[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"

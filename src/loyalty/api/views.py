@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from loyalty.api import schemas
+from loyalty.contracts.redemption import RedemptionState
 from loyalty.ledger.models import Redemption, Reward
 from loyalty.ledger.results import Balance, EntryView
 from loyalty.webhooks.models import WebhookSubscription
-from loyalty.workflows.contracts import RedemptionState
 
 
 def redemption_link(redemption_id: str) -> schemas.Links:

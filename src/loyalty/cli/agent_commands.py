@@ -24,7 +24,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from loyalty.cli import context
 from loyalty.cli.output import emit, validated
 from loyalty.cli.workflow_commands import JsonOption, ReasonOption, exits_without_teardown, run
-from loyalty.workflows import assisted_contracts as a
+from loyalty.contracts import assisted as a
+from loyalty.contracts import ingestion as ing
 
 T = TypeVar("T")
 app = typer.Typer()
@@ -47,31 +48,31 @@ def ingest_command(
     as_json: JsonOption = False,
 ) -> None:
     """Embed and upsert the policies in force (a no-op for what is already stored)."""
-    request = a.IngestRequest(path=path, requested_by="cli")
+    request = ing.IngestRequest(path=path, requested_by="cli")
 
-    async def job(client: Client) -> a.IngestionState:
+    async def job(client: Client) -> ing.IngestionState:
         handle = await client.start_workflow(
-            a.INGEST_WORKFLOW,
+            ing.INGEST_WORKFLOW,
             request,
-            id=a.INGEST_WORKFLOW_ID,
+            id=ing.INGEST_WORKFLOW_ID,
             task_queue=context.settings().task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            result_type=a.IngestionState,
+            result_type=ing.IngestionState,
         )
         if not wait:
-            state: a.IngestionState = await handle.query(
-                a.QUERY_STATE, result_type=a.IngestionState
+            state: ing.IngestionState = await handle.query(
+                ing.QUERY_STATE, result_type=ing.IngestionState
             )
             return state
         return await _with_progress(client, handle, quiet=as_json)
 
-    emit(run(job, a.INGEST_WORKFLOW_ID), as_json=as_json, text=_ingestion_text)
+    emit(run(job, ing.INGEST_WORKFLOW_ID), as_json=as_json, text=_ingestion_text)
 
 
 async def _with_progress(
-    client: Client, handle: WorkflowHandle[Any, a.IngestionState], *, quiet: bool
-) -> a.IngestionState:
+    client: Client, handle: WorkflowHandle[Any, ing.IngestionState], *, quiet: bool
+) -> ing.IngestionState:
     """Wait for the result, drawing the activity's heartbeats as a progress bar."""
     result = asyncio.ensure_future(handle.result())
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -91,18 +92,18 @@ async def _with_progress(
     return result.result()
 
 
-async def _heartbeat(client: Client, handle: WorkflowHandle[Any, Any]) -> a.IngestProgress | None:
+async def _heartbeat(client: Client, handle: WorkflowHandle[Any, Any]) -> ing.IngestProgress | None:
     described = await handle.describe()
     for pending in described.raw_description.pending_activities:
         payloads = pending.heartbeat_details.payloads
         if payloads:
-            values = await client.data_converter.decode(payloads, [a.IngestProgress])
-            if values and isinstance(values[0], a.IngestProgress):
+            values = await client.data_converter.decode(payloads, [ing.IngestProgress])
+            if values and isinstance(values[0], ing.IngestProgress):
                 return values[0]
     return None
 
 
-def _ingestion_text(state: a.IngestionState) -> str:
+def _ingestion_text(state: ing.IngestionState) -> str:
     s = state.summary
     if s is None:
         return f"ingestion {state.status}" + (f": {state.error}" if state.error else "")

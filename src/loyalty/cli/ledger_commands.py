@@ -158,7 +158,7 @@ def contracts_command(
     directory: Annotated[Path, typer.Argument()] = PROJECT_ROOT / "docs" / "contracts",
 ) -> None:
     """Write the workflow and activity contracts as JSON Schema (for other SDKs)."""
-    from loyalty.wire_schemas import export
+    from loyalty.contracts.export import export
 
     written = export(directory)
     print(f"wrote {len(written)} contract files to {directory}")

@@ -22,10 +22,10 @@ from loyalty.cli import context
 from loyalty.cli.output import reported_errors
 from loyalty.cli.stack import Service, Stack, http_ok, port_open
 from loyalty.config import PROJECT_ROOT, Settings
+from loyalty.contracts import search
 from loyalty.ledger.db import ensure_database, migrate
 from loyalty.seed import DEMO_MEMBER, seed_demo_program
 from loyalty.temporal_client import connect, ensure_search_attributes
-from loyalty.workflows import search
 
 app = typer.Typer()
 BIN = Path(sys.executable).parent

@@ -19,8 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty.cli import context
 from loyalty.cli.output import EXIT_NOT_FOUND, EXIT_REFUSED, emit, fail, validated
+from loyalty.contracts import redemption as c
 from loyalty.temporal_client import connect
-from loyalty.workflows import contracts as c
 
 app = typer.Typer()
 T = TypeVar("T")

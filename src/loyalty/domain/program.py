@@ -17,6 +17,13 @@ from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
 
 TierPoints = Mapping[Tier, int]
+# The fields of ProgramParameters that hold one value per tier.
+TIERED_PARAMETERS = (
+    "goodwill_max_points",
+    "retention_offer_max_points",
+    "approval_threshold_points",
+    "max_points_per_redemption",
+)
 
 
 def _require_every_tier(values: TierPoints, *, name: str) -> None:
@@ -68,12 +75,7 @@ class ProgramParameters:
     clamp_limit_percent: int = 200
 
     def __post_init__(self) -> None:
-        for name in (
-            "goodwill_max_points",
-            "retention_offer_max_points",
-            "approval_threshold_points",
-            "max_points_per_redemption",
-        ):
+        for name in TIERED_PARAMETERS:
             _require_every_tier(getattr(self, name), name=name)
         for name in (
             "goodwill_max_per_member_30d",

@@ -17,8 +17,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from loyalty.webhooks import subscriptions
-from loyalty.webhooks.contracts import (
+from loyalty.contracts.redemption import RedemptionState
+from loyalty.contracts.webhooks import (
     WEBHOOK_DELIVERY_WORKFLOW,
     EventType,
     PublishResult,
@@ -27,7 +27,7 @@ from loyalty.webhooks.contracts import (
     delivery_workflow_id,
     event_id,
 )
-from loyalty.workflows.contracts import RedemptionState
+from loyalty.webhooks import subscriptions
 
 log = structlog.get_logger(__name__)
 

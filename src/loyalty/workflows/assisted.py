@@ -33,12 +33,9 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from loyalty.activities import assisted_contracts as act
-    from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
-    from loyalty.domain.guardrails import evaluate_proposal
-    from loyalty.workflows import search
-    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
-    from loyalty.workflows.assisted_contracts import (
+    from loyalty.contracts import assisted as act
+    from loyalty.contracts import search
+    from loyalty.contracts.assisted import (
         ASSISTED_CHANNEL,
         ASSISTED_WORKFLOW,
         QUERY_STATE,
@@ -58,13 +55,17 @@ with workflow.unsafe.imports_passed_through():
         ReviewDecision,
         assisted_redemption_request_id,
     )
-    from loyalty.workflows.contracts import (
+    from loyalty.contracts.redemption import (
         REDEMPTION_WORKFLOW,
         RedemptionRequest,
         RedemptionState,
         RedemptionStatus,
         redemption_workflow_id,
     )
+    from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
+    from loyalty.domain.guardrails import evaluate_proposal
+    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
+    from loyalty.workflows.guardrail_case import guardrail_input
     from loyalty.workflows.options import LEDGER, PROPOSE, StepOptions
 
 T = TypeVar("T", bound=BaseModel)
@@ -341,7 +342,7 @@ class AssistedRedemptionWorkflow:
             reward_id=None,
             citations=tuple(outcome.proposal.citations),
         )
-        verdict = evaluate_proposal(outcome.case.to_input(candidate))
+        verdict = evaluate_proposal(guardrail_input(outcome.case, candidate))
         # A clamp can hide behind needs_approval: an edit must pass exactly as written.
         if verdict.outcome is VerdictOutcome.REJECT or verdict.points != decision.points:
             reasons = "; ".join(r.message for r in verdict.reasons if r.code != "within_policy")

@@ -14,15 +14,16 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from loyalty.activities.assisted_contracts import INGEST_POLICIES, IngestPolicies
-    from loyalty.workflows.activity_errors import reason_of
-    from loyalty.workflows.assisted_contracts import (
+    from loyalty.contracts.ingestion import (
+        INGEST_POLICIES,
         INGEST_WORKFLOW,
         QUERY_STATE,
         IngestionState,
         IngestionSummary,
+        IngestPolicies,
         IngestRequest,
     )
+    from loyalty.workflows.activity_errors import reason_of
     from loyalty.workflows.options import INGEST
 
 

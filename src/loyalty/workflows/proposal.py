@@ -11,8 +11,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from loyalty.activities import assisted_contracts as act
-    from loyalty.workflows.assisted_contracts import PROPOSAL_WORKFLOW, ProposalCase, ProposalResult
+    from loyalty.contracts import assisted as act
+    from loyalty.contracts.assisted import PROPOSAL_WORKFLOW, ProposalCase, ProposalResult
     from loyalty.workflows.options import PROPOSE
 
 

@@ -18,10 +18,9 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from loyalty.activities import contracts as act
-    from loyalty.workflows import search
-    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
-    from loyalty.workflows.contracts import (
+    from loyalty.contracts import redemption as act
+    from loyalty.contracts import search
+    from loyalty.contracts.redemption import (
         QUERY_STATE,
         REDEMPTION_WORKFLOW,
         UPDATE_APPROVE,
@@ -40,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         step_key,
     )
+    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
     from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
     from loyalty.workflows.saga import CompensationStack
 

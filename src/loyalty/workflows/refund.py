@@ -12,9 +12,9 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from loyalty.activities import contracts as act
-    from loyalty.webhooks.contracts import PUBLISH_EVENT, EventType, WebhookEvent, event_id
-    from loyalty.workflows.contracts import REFUND_WORKFLOW, RefundRequest, RefundResult
+    from loyalty.contracts import redemption as act
+    from loyalty.contracts.redemption import REFUND_WORKFLOW, RefundRequest, RefundResult
+    from loyalty.contracts.webhooks import PUBLISH_EVENT, EventType, WebhookEvent, event_id
     from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from loyalty.workflows.contracts import Step
+from loyalty.contracts.redemption import Step
 from loyalty.workflows.options import COMPENSATION
 
 

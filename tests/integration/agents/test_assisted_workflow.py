@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
 
 from loyalty.agents.decision_log import get_decision
-from loyalty.ledger.models import Member
-from loyalty.ledger.repository import Ledger
-from loyalty.workflows.assisted_contracts import (
+from loyalty.contracts.assisted import (
     UPDATE_APPROVE,
     UPDATE_EDIT,
     UPDATE_REJECT,
@@ -29,7 +27,9 @@ from loyalty.workflows.assisted_contracts import (
     EditDecision,
     ReviewDecision,
 )
-from loyalty.workflows.contracts import QUERY_STATE, RedemptionState, RedemptionStatus
+from loyalty.contracts.redemption import QUERY_STATE, RedemptionState, RedemptionStatus
+from loyalty.ledger.models import Member
+from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, unique_id
 from tests.integration.agents.conftest import AssistedFactory
 from tests.support.assisted import AssistedHarness, wait_for_status

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.contracts.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, WebhookEvent
 from loyalty.webhooks import signing, subscriptions
-from loyalty.webhooks.contracts import EVENT_ID_HEADER, SIGNATURE_HEADER, WebhookEvent
 from loyalty.webhooks.publisher import publish
 from tests.conftest import MemberFactory, unique_id
 from tests.integration.webhooks.conftest import Receiver

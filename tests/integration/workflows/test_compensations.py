@@ -6,14 +6,14 @@ import asyncio
 
 import pytest
 
-from loyalty.activities import contracts as act
-from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import (
+from loyalty.contracts import redemption as act
+from loyalty.contracts.redemption import (
     UPDATE_RETRY_COMPENSATIONS,
     OperatorAction,
     RedemptionStatus,
     UpdateResult,
 )
+from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import (

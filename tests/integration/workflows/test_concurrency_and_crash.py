@@ -11,8 +11,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from loyalty.contracts.redemption import RedemptionStatus, Step
 from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import RedemptionStatus, Step
 from tests.conftest import HarnessFactory, MemberFactory, unique_id
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import ledger_kinds, redemption_request, wait_for

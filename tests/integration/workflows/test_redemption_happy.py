@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import (
+from loyalty.contracts.redemption import (
     QUERY_STATE,
     REDEMPTION_WORKFLOW,
     RedemptionState,
     RedemptionStatus,
     redemption_workflow_id,
 )
+from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import ledger_kinds, redemption_request

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowFailureError
 
-from loyalty.ledger.models import PointLot, Redemption
-from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import (
+from loyalty.contracts.redemption import (
     REFUND_WORKFLOW,
     RedemptionStatus,
     RefundRequest,
     RefundResult,
     refund_workflow_id,
 )
+from loyalty.ledger.models import PointLot, Redemption
+from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, unique_id
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import redemption_request

@@ -8,8 +8,7 @@ import pytest
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from loyalty.ledger.repository import Ledger
-from loyalty.workflows.contracts import (
+from loyalty.contracts.redemption import (
     UPDATE_APPROVE,
     UPDATE_CANCEL,
     UPDATE_REJECT,
@@ -20,6 +19,7 @@ from loyalty.workflows.contracts import (
     Step,
     UpdateResult,
 )
+from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import (

@@ -6,8 +6,8 @@ import asyncio
 
 from temporalio.client import WorkflowExecution
 
-from loyalty.workflows import search
-from loyalty.workflows.contracts import RedemptionStatus
+from loyalty.contracts import search
+from loyalty.contracts.redemption import RedemptionStatus
 from tests.conftest import MemberFactory
 from tests.support.redemptions import redemption_request
 from tests.support.temporal import SagaHarness

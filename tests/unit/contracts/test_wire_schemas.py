@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from loyalty.config import PROJECT_ROOT
-from loyalty.wire_schemas import render
+from loyalty.contracts.export import render
 
 CONTRACTS = PROJECT_ROOT / "docs" / "contracts"
 

@@ -14,7 +14,7 @@ from loyalty.api.errors import TooLateError
 from loyalty.api.routes import AUTHENTICATED, errors
 from loyalty.api.routes.redemptions import RedemptionId
 from loyalty.api.schemas import ActionResult, CancelBody, RefundCreate, RefundPublic, ReviewBody
-from loyalty.workflows.contracts import (
+from loyalty.contracts.redemption import (
     UPDATE_APPROVE,
     UPDATE_CANCEL,
     UPDATE_REJECT,

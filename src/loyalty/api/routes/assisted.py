@@ -15,8 +15,8 @@ from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.errors import TooLateError
 from loyalty.api.gateway import TemporalGateway
 from loyalty.api.routes import AUTHENTICATED, errors
-from loyalty.workflows import assisted_contracts as a
-from loyalty.workflows.contracts import ReviewDecision
+from loyalty.contracts import assisted as a
+from loyalty.contracts.redemption import ReviewDecision
 
 router = APIRouter(tags=["assisted"])
 CaseId = Annotated[

@@ -18,7 +18,7 @@ from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, Poli
 from loyalty.api.auth import Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.routes import AUTHENTICATED, errors
-from loyalty.workflows import assisted_contracts as a
+from loyalty.contracts import ingestion as ing
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -62,12 +62,12 @@ async def ingest(
     principal: PrincipalDep, state: StateDep, gateway: GatewayDep
 ) -> IngestionAccepted:
     principal.require(Role.OPERATOR)
-    request = a.IngestRequest(requested_by=principal.subject)
+    request = ing.IngestRequest(requested_by=principal.subject)
     outcome = await gateway.execute(
-        a.INGEST_WORKFLOW,
+        ing.INGEST_WORKFLOW,
         request,
-        a.INGEST_WORKFLOW_ID,
-        result_type=a.IngestionState,
+        ing.INGEST_WORKFLOW_ID,
+        result_type=ing.IngestionState,
         reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
     await run_in_threadpool(
@@ -75,6 +75,6 @@ async def ingest(
         state.sessions,
         principal,
         action="policies.ingest",
-        target=a.INGEST_WORKFLOW_ID,
+        target=ing.INGEST_WORKFLOW_ID,
     )
-    return IngestionAccepted(workflow_id=a.INGEST_WORKFLOW_ID, state=outcome)
+    return IngestionAccepted(workflow_id=ing.INGEST_WORKFLOW_ID, state=outcome)

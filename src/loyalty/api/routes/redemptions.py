@@ -22,8 +22,8 @@ from loyalty.api.schemas import (
     RedemptionsPublic,
     ValidationResult,
 )
+from loyalty.contracts.redemption import RedemptionRequest, RedemptionStatus
 from loyalty.ledger.redemptions import list_redemptions
-from loyalty.workflows.contracts import RedemptionRequest, RedemptionStatus
 
 router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[

@@ -14,11 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from loyalty.activities import assisted_contracts as aact
-from loyalty.activities import contracts as act
-from loyalty.webhooks import contracts as hook
-from loyalty.workflows import assisted_contracts as awf
-from loyalty.workflows import contracts as wf
+from loyalty.contracts import assisted as awf
+from loyalty.contracts import ingestion as ing
+from loyalty.contracts import redemption as wf
+from loyalty.contracts import webhooks as hook
 
 WORKFLOWS: dict[str, dict[str, Any]] = {
     wf.REDEMPTION_WORKFLOW: {
@@ -59,11 +58,11 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         "queries": {},
         "updates": {},
     },
-    awf.INGEST_WORKFLOW: {
-        "id": awf.INGEST_WORKFLOW_ID,
-        "input": awf.IngestRequest,
-        "result": awf.IngestionState,
-        "queries": {awf.QUERY_STATE: awf.IngestionState},
+    ing.INGEST_WORKFLOW: {
+        "id": ing.INGEST_WORKFLOW_ID,
+        "input": ing.IngestRequest,
+        "result": ing.IngestionState,
+        "queries": {ing.QUERY_STATE: ing.IngestionState},
         "updates": {},
     },
     hook.WEBHOOK_DELIVERY_WORKFLOW: {
@@ -76,24 +75,24 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
 }
 
 ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
-    act.CHECK_BALANCE: (act.MemberRef, act.BalanceSnapshot),
-    act.CHECK_ELIGIBILITY: (act.RedemptionCheck, act.EligibilityVerdict),
-    act.ASSESS_FRAUD: (act.RedemptionCheck, act.FraudVerdict),
-    act.PRICE_OFFER: (act.RedemptionCheck, act.OfferPrice),
-    act.RESERVE_POINTS: (act.ReservePoints, act.PointsMoved),
-    act.RELEASE_POINTS: (act.HoldRef, act.PointsMoved),
-    act.CAPTURE_POINTS: (act.HoldRef, act.PointsMoved),
-    act.REVERSE_CAPTURE: (act.ReverseCapture, act.PointsMoved),
-    act.FULFILL_REWARD: (act.FulfillReward, act.Fulfillment),
-    act.VOID_FULFILLMENT: (act.VoidFulfillment, act.VoidOutcome),
-    act.RECORD_REDEMPTION: (act.RecordRedemption, None),
-    act.NOTIFY_REDEMPTION: (act.NotifyRedemption, None),
-    act.PREPARE_REFUND: (act.PrepareRefund, act.RefundPlan),
-    act.REFUND_POINTS: (act.RefundPoints, act.RefundRecorded),
-    aact.PROPOSE_REWARD: (aact.ProposeReward, aact.ProposalOutcome),
-    aact.RECORD_DECISION: (aact.RecordDecision, aact.DecisionRecorded),
-    aact.GRANT_GOODWILL_CREDIT: (aact.GrantGoodwillCredit, aact.CreditGranted),
-    aact.INGEST_POLICIES: (aact.IngestPolicies, awf.IngestionSummary),
+    wf.CHECK_BALANCE: (wf.MemberRef, wf.BalanceSnapshot),
+    wf.CHECK_ELIGIBILITY: (wf.RedemptionCheck, wf.EligibilityVerdict),
+    wf.ASSESS_FRAUD: (wf.RedemptionCheck, wf.FraudVerdict),
+    wf.PRICE_OFFER: (wf.RedemptionCheck, wf.OfferPrice),
+    wf.RESERVE_POINTS: (wf.ReservePoints, wf.PointsMoved),
+    wf.RELEASE_POINTS: (wf.HoldRef, wf.PointsMoved),
+    wf.CAPTURE_POINTS: (wf.HoldRef, wf.PointsMoved),
+    wf.REVERSE_CAPTURE: (wf.ReverseCapture, wf.PointsMoved),
+    wf.FULFILL_REWARD: (wf.FulfillReward, wf.Fulfillment),
+    wf.VOID_FULFILLMENT: (wf.VoidFulfillment, wf.VoidOutcome),
+    wf.RECORD_REDEMPTION: (wf.RecordRedemption, None),
+    wf.NOTIFY_REDEMPTION: (wf.NotifyRedemption, None),
+    wf.PREPARE_REFUND: (wf.PrepareRefund, wf.RefundPlan),
+    wf.REFUND_POINTS: (wf.RefundPoints, wf.RefundRecorded),
+    awf.PROPOSE_REWARD: (awf.ProposeReward, awf.ProposalOutcome),
+    awf.RECORD_DECISION: (awf.RecordDecision, awf.DecisionRecorded),
+    awf.GRANT_GOODWILL_CREDIT: (awf.GrantGoodwillCredit, awf.CreditGranted),
+    ing.INGEST_POLICIES: (ing.IngestPolicies, ing.IngestionSummary),
     hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
     hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
     hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),

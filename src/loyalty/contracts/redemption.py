@@ -1,18 +1,23 @@
-"""Wire contracts of the workflows: names and JSON payloads, stable across languages.
+"""Wire contracts of the Redemption and Refund workflows and of the activities they call.
 
-A .NET or Java client can start these workflows, send these updates and read
-these queries by name; every payload is a JSON object with the documented
-field names (exported as JSON Schema under docs/contracts/). Add fields with
-defaults; never rename or remove one.
+Redemption (id ``redemption-<request_id>``): input ``RedemptionRequest``; result
+and query ``state`` -> ``RedemptionState``; updates ``approve`` / ``reject``
+(``ReviewDecision``), ``cancel`` (``CancelRequest``), ``retry_compensations`` /
+``resolve`` (``OperatorAction``), each -> ``UpdateResult``.
+Refund (id ``refund-<redemption_id>-<request_id>``): ``RefundRequest`` -> ``RefundResult``.
+
+Side-effecting activities take an explicit ``idempotency_key``
+(``<workflow_id>:<step>``, built by ``step_key``) and are safe to run twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field
+
+from loyalty.contracts.base import Contract, Identifier, MutableContract, Reason
 
 REDEMPTION_WORKFLOW = "Redemption"
 REFUND_WORKFLOW = "Refund"
@@ -23,12 +28,21 @@ UPDATE_CANCEL = "cancel"
 UPDATE_RETRY_COMPENSATIONS = "retry_compensations"
 UPDATE_RESOLVE = "resolve"
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
-Reason = Annotated[str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True)]
-
-
-class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+# activities
+CHECK_BALANCE = "CheckBalance"
+CHECK_ELIGIBILITY = "CheckEligibility"
+ASSESS_FRAUD = "AssessFraud"
+PRICE_OFFER = "PriceOffer"
+RESERVE_POINTS = "ReservePoints"
+RELEASE_POINTS = "ReleasePoints"
+CAPTURE_POINTS = "CapturePoints"
+REVERSE_CAPTURE = "ReverseCapture"
+FULFILL_REWARD = "FulfillReward"
+VOID_FULFILLMENT = "VoidFulfillment"
+RECORD_REDEMPTION = "RecordRedemption"
+NOTIFY_REDEMPTION = "NotifyRedemption"
+PREPARE_REFUND = "PrepareRefund"
+REFUND_POINTS = "RefundPoints"
 
 
 def redemption_workflow_id(request_id: str) -> str:
@@ -131,13 +145,8 @@ class UpdateResult(Contract):
     message: str
 
 
-class RedemptionState(BaseModel):
-    """The query result while the workflow runs, and its result when it closes.
-
-    Mutable (unlike the other contracts) because the workflow updates it in place.
-    """
-
-    model_config = ConfigDict(extra="forbid")
+class RedemptionState(MutableContract):
+    """The query result while the workflow runs, and its result when it closes."""
 
     redemption_id: str
     request_id: str
@@ -189,3 +198,140 @@ class RefundResult(Contract):
     quantity_refunded: int
     voucher_voided: bool
     total_refunded_points: int
+
+
+# -- activity payloads -------------------------------------------------------
+
+
+class MemberRef(Contract):
+    member_id: str
+
+
+class BalanceSnapshot(Contract):
+    member_id: str
+    available: int
+    held: int
+    member_status: str
+
+
+class RedemptionCheck(Contract):
+    """What every read-only check needs to know about the redemption."""
+
+    redemption_id: str
+    member_id: str
+    reward_id: str
+    quantity: int
+    channel: str
+    device_id: str | None = None
+
+
+class EligibilityVerdict(Contract):
+    eligible: bool
+    reasons: list[str] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
+
+
+class FraudVerdict(Contract):
+    verdict: str  # approve | review | deny
+    score: int
+    reasons: list[str] = Field(default_factory=list)
+
+
+class OfferPrice(Contract):
+    total: int
+    lines: list[PriceLine]
+    applied_promotion_ids: list[str] = Field(default_factory=list)
+
+
+class ReservePoints(Contract):
+    member_id: str
+    points: int
+    idempotency_key: str
+    reference: str
+
+
+class HoldRef(Contract):
+    """Names a hold by the key that created it, so a compensation never needs its id."""
+
+    hold_key: str
+    idempotency_key: str
+    reason: str = ""
+
+
+class ReverseCapture(Contract):
+    hold_key: str
+    points: int
+    idempotency_key: str
+    reason: str
+    actor: str
+
+
+class PointsMoved(Contract):
+    hold_id: int | None
+    available_after: int
+    held_after: int
+    applied: bool = True  # False when there was nothing to do (e.g. no hold to release)
+
+
+class FulfillReward(Contract):
+    idempotency_key: str
+    member_id: str
+    reward_id: str
+    quantity: int
+
+
+class Fulfillment(Contract):
+    voucher_id: str
+    code: str
+    status: str
+
+
+class VoidFulfillment(Contract):
+    idempotency_key: str
+
+
+class VoidOutcome(Contract):
+    status: str  # voided | not_found
+
+
+class RecordRedemption(Contract):
+    state: RedemptionState
+
+
+class NotifyRedemption(Contract):
+    event: str
+    state: RedemptionState
+
+
+class PrepareRefund(Contract):
+    redemption_id: str
+    quantity: int | None
+
+
+class RefundPlan(Contract):
+    redemption_id: str
+    member_id: str
+    hold_key: str
+    fulfillment_key: str
+    points: int
+    quantity: int
+    voids_voucher: bool
+
+
+class RefundPoints(Contract):
+    redemption_id: str
+    refund_id: str
+    hold_key: str
+    points: int
+    quantity: int
+    idempotency_key: str
+    reason: str
+    actor: str
+    actor_role: str
+
+
+class RefundRecorded(Contract):
+    points_refunded: int
+    quantity_refunded: int
+    total_refunded_points: int
+    closes_redemption: bool

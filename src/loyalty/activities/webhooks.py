@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from loyalty.webhooks import signing, subscriptions
-from loyalty.webhooks.contracts import (
+from loyalty.contracts.webhooks import (
     DELIVER_WEBHOOK,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
@@ -28,6 +27,7 @@ from loyalty.webhooks.contracts import (
     WebhookEvent,
     delivery_workflow_id,
 )
+from loyalty.webhooks import signing, subscriptions
 from loyalty.webhooks.publisher import publish
 
 

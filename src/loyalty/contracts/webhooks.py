@@ -1,6 +1,6 @@
 """Webhook wire contracts: event types, workflow and activity names, payloads.
 
-Imported by workflows, so it depends on pydantic only. An event id is
+Imported by workflows. An event id is
 deterministic (``<source workflow id>:<event type>``), so a repeated notify
 produces the same id and receivers can de-duplicate on it; the delivery
 workflow id ``webhook-<event_id>-<subscription_id>`` makes a repeated fan-out a
@@ -13,7 +13,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from loyalty.contracts.base import Contract
 
 WEBHOOK_DELIVERY_WORKFLOW = "WebhookDelivery"
 DELIVER_WEBHOOK = "DeliverWebhook"
@@ -41,11 +43,7 @@ def delivery_workflow_id(event: str, subscription_id: str) -> str:
     return f"webhook-{event}-{subscription_id}"
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class WebhookEvent(_Payload):
+class WebhookEvent(Contract):
     """The JSON body a subscriber receives."""
 
     id: str = Field(description="Stable event id: de-duplicate on it (delivery is at-least-once).")
@@ -54,19 +52,19 @@ class WebhookEvent(_Payload):
     data: dict[str, Any]
 
 
-class WebhookDelivery(_Payload):
+class WebhookDelivery(Contract):
     """Input of the WebhookDelivery workflow and its DeliverWebhook activity."""
 
     subscription_id: str
     event: WebhookEvent
 
 
-class DeliveryResult(_Payload):
+class DeliveryResult(Contract):
     delivered: bool
     status_code: int | None = None
     detail: str = ""
 
 
-class PublishResult(_Payload):
+class PublishResult(Contract):
     event_id: str
     deliveries_started: int

@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from loyalty.webhooks.contracts import (
+    from loyalty.contracts.webhooks import (
         DELIVER_WEBHOOK,
         RECORD_WEBHOOK_FAILURE,
         WEBHOOK_DELIVERY_WORKFLOW,

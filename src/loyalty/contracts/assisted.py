@@ -1,7 +1,4 @@
-"""Wire contracts of the agent-assisted workflows: AssistedRedemption and IngestPolicies.
-
-Names and JSON payloads, stable across languages (see ``contracts.py`` for the
-rules: add fields with defaults; never rename or remove one).
+"""Wire contracts of the agent-assisted workflows and of the activities they call.
 
 AssistedRedemption (id ``assisted-<request_id>``):
     input ``AssistedRequest``; result and query ``state`` -> ``AssistedState``;
@@ -9,8 +6,11 @@ AssistedRedemption (id ``assisted-<request_id>``):
     (``EditDecision``), each -> ``AssistedUpdateResult``.
 RewardProposal (id ``proposal-<request_id>``): propose only, nothing executes;
     input ``ProposalCase``; result ``ProposalResult``.
-IngestPolicies (id ``policy-ingestion`` by convention, one at a time):
-    input ``IngestRequest``; result and query ``state`` -> ``IngestionState``.
+
+Activities: ``ProposeReward`` drafts, checks and logs one proposal;
+``RecordDecision`` logs the final decision; ``GrantGoodwillCredit`` posts the
+credit. ``GuardrailCase`` carries the facts a credit proposal was checked
+against back to the workflow, which re-runs the pure guardrails on an edit.
 """
 
 from __future__ import annotations
@@ -19,21 +19,24 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from loyalty.workflows.contracts import Contract, Identifier, Reason
-from loyalty.workflows.contracts import ReviewDecision as ReviewDecision
+from loyalty.contracts.base import Contract, Identifier, MutableContract, Reason
+from loyalty.contracts.redemption import ReviewDecision as ReviewDecision
 
 ASSISTED_WORKFLOW = "AssistedRedemption"
 PROPOSAL_WORKFLOW = "RewardProposal"
-INGEST_WORKFLOW = "IngestPolicies"
-INGEST_WORKFLOW_ID = "policy-ingestion"
 QUERY_STATE = "state"
 UPDATE_APPROVE = "approve"
 UPDATE_REJECT = "reject"
 UPDATE_EDIT = "edit"
 ASSISTED_CHANNEL = "assisted"
 SYSTEM_APPROVER = "system"  # the guardrails' own decisions; never a person's id
+
+# activities
+PROPOSE_REWARD = "ProposeReward"
+RECORD_DECISION = "RecordDecision"
+GRANT_GOODWILL_CREDIT = "GrantGoodwillCredit"
 
 # decision_id in the decision log is at most 64 characters: "assisted-" + 55.
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=55, strip_whitespace=True)]
@@ -185,10 +188,8 @@ class AssistedStepOutcome(Contract):
     detail: str = ""
 
 
-class AssistedState(BaseModel):
-    """Query result while the case runs, and the result when it closes (mutable in place)."""
-
-    model_config = ConfigDict(extra="forbid")
+class AssistedState(MutableContract):
+    """Query result while the case runs, and the result when it closes."""
 
     case_id: str
     request_id: str
@@ -219,39 +220,119 @@ class AssistedState(BaseModel):
         return f"{self.member_id} {self.purpose} ({what}) by {self.requested_by}: {self.status}"
 
 
-class IngestRequest(Contract):
-    """Input of IngestPolicies; ``path`` must lie inside the worker's policies folder."""
-
-    path: str | None = None
-    requested_by: Identifier = "operator"
+# -- activity payloads -------------------------------------------------------
 
 
-class IngestionSummary(Contract):
-    documents: int
-    current: int
-    chunks_upserted: int
-    chunks_unchanged: int
-    chunks_superseded: int
-    skipped: list[str] = Field(default_factory=list)
+class ProposeReward(Contract):
+    """Draft, check and log one proposal; ``decision_id`` is the workflow id."""
+
+    decision_id: str
+    member_id: str
+    purpose: Purpose
+    reason: str
+    severity: Literal["minor", "moderate", "major"] | None = None
+    reward_id: str | None = None
+    requested_by: str
 
 
-class IngestionState(BaseModel):
-    """Progress is in the activity's heartbeats (``IngestProgress``); this is the outcome."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["running", "completed", "failed"] = "running"
-    path: str | None = None
-    requested_by: str = "operator"
-    summary: IngestionSummary | None = None
-    error: str | None = None
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
+class MemberFactsPayload(Contract):
+    member_id: str
+    tier: str
+    status: str
+    segments: list[str]
+    tenure_days: int
+    available_points: int
 
 
-class IngestProgress(Contract):
-    """Heartbeat details of the IngestPolicies activity, after each policy id."""
-
-    done: int
-    total: int
+class RetrievedRefPayload(Contract):
+    chunk_id: str
     policy_id: str
+    version: int
+
+
+class ParametersPayload(Contract):
+    """Every field of the domain's ``ProgramParameters``; tiered ones keyed by tier name."""
+
+    goodwill_max_points: dict[str, int]
+    goodwill_max_per_member_30d: int
+    goodwill_daily_budget_points: int
+    retention_offer_max_points: dict[str, int]
+    retention_offer_max_per_member_90d: int
+    retention_min_tenure_days: int
+    retention_daily_budget_points: int
+    approval_threshold_points: dict[str, int]
+    max_points_per_redemption: dict[str, int]
+    min_points_per_redemption: int
+    min_policy_citations: int
+    policy_versions: dict[str, int]
+    clamp_limit_percent: int
+
+
+class GuardrailCase(Contract):
+    """The typed facts a points-credit proposal was checked against (no reward facts).
+
+    The activity builds it from the guardrails' input; the workflow turns it
+    back into one to re-check an edit (``loyalty.workflows.guardrail_case``).
+    """
+
+    purpose: Purpose
+    member: MemberFactsPayload
+    retrieved: list[RetrievedRefPayload]
+    parameters: ParametersPayload
+    goodwill_credits_30d: int
+    retention_offers_90d: int
+    goodwill_points_today: int
+    retention_points_today: int
+
+
+class ProposalOutcome(Contract):
+    """What ProposeReward returns: the proposal (None if unparseable), verdict and citations.
+
+    Attributes:
+        case: The facts, for points credits (the workflow re-checks edits against them).
+        credit_expiry_days: Life of a granted credit, from POL-EXPIRY-001.
+    """
+
+    proposer: str
+    proposal: ProposalView | None
+    verdict: VerdictView
+    citations: list[Citation] = Field(default_factory=list)
+    case: GuardrailCase | None = None
+    credit_expiry_days: int = 730
+
+
+class RecordDecision(Contract):
+    decision_id: str
+    outcome: Literal["approved", "rejected", "expired"]
+    approver: str
+    reason: str = ""
+    points: int | None = Field(default=None, gt=0)
+
+
+class DecisionRecorded(Contract):
+    row_id: int
+    outcome: str
+    approver: str
+    points: int | None
+
+
+class GrantGoodwillCredit(Contract):
+    """A discretionary points credit; ``idempotency_key`` is ``<workflow_id>:credit``."""
+
+    decision_id: str
+    member_id: str
+    purpose: Literal["goodwill", "retention"]
+    points: int = Field(gt=0)
+    expires_at: dt.datetime
+    approver: str
+    idempotency_key: str
+
+
+class CreditGranted(Contract):
+    entry_id: int
+    available_after: int
+    replayed: bool
+
+
+class IngestPolicies(Contract):
+    path: str | None = None
