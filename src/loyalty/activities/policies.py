@@ -30,7 +30,7 @@ class PolicyActivities:
     @activity.defn(name=INGEST_POLICIES)
     @business_errors
     def ingest_policies(self, request: IngestPolicies) -> IngestionSummary:
-        path = self._runtime.policy_path(request.path)
+        path = self._runtime.policies.path_inside(request.path)
         activity.heartbeat(IngestProgress(done=0, total=0, policy_id=""))
 
         def progress(done: int, total: int, policy_id: str) -> None:

@@ -36,7 +36,7 @@ from loyalty.agents.proposal import (
     RewardProposal,
     Severity,
 )
-from loyalty.agents.runtime import AgentRuntime, PolicyNumbers
+from loyalty.agents.runtime import AgentRuntime
 from loyalty.contracts.assisted import (
     GRANT_GOODWILL_CREDIT,
     PROPOSE_REWARD,
@@ -62,6 +62,7 @@ from loyalty.domain.program import TIERED_PARAMETERS, ProgramParameters
 from loyalty.errors import NotFoundError
 from loyalty.ledger.discretionary import credit_reason
 from loyalty.ledger.repository import Clock, Ledger, utc_now
+from loyalty.policies.book import PolicyNumbers
 
 PROPOSE_TIMEOUT_S = 100.0
 _CHUNK_ID = re.compile(r"^(?P<policy>[^@]+)@v(?P<version>\d+)#")
@@ -88,7 +89,7 @@ class ProposalActivities:
     @activity.defn(name=PROPOSE_REWARD)
     @business_errors
     def propose_reward(self, request: ProposeReward) -> ProposalOutcome:
-        numbers = self._runtime.policy_numbers()
+        numbers = self._runtime.policies.numbers()
         recorded = self._recorded(request.decision_id)
         if recorded is not None:
             return self._replay(recorded, numbers)

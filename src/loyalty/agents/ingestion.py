@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loyalty.agents.corpus import PolicyDocument, load_policy_files, select_current
 from loyalty.agents.embeddings import Embedder
 from loyalty.agents.policy_store import PolicyStore
+from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
 
 ProgressCallback = Callable[[int, int, str], None]
 """Called after each policy id with ``(done, total, policy_id)``."""

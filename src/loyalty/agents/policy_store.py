@@ -33,10 +33,10 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from loyalty.agents.corpus import PolicyChunk
 from loyalty.agents.embeddings import Vector
 from loyalty.config import Settings
 from loyalty.errors import UnavailableError, ValidationError
+from loyalty.policies.corpus import PolicyChunk
 
 COLLECTION = "policy_chunks"
 _POINT_NAMESPACE = uuid.UUID("6c0e7a52-3f0b-5d55-9d6c-4c6f79616c74")

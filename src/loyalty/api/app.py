@@ -33,6 +33,7 @@ from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
+from loyalty.policies.book import PolicyBook
 
 log = structlog.get_logger(__name__)
 DESCRIPTION = """
@@ -62,6 +63,7 @@ def create_app(
         checks=RedemptionChecks(
             sessions=sessions, ledger=Ledger(sessions), rules=redemption_rules(settings)
         ),
+        policies=PolicyBook(settings.policies_dir),
         limiter=TokenRateLimiter(settings.rate_limit),
         client=temporal,
     )

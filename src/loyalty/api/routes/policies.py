@@ -1,18 +1,16 @@
 """The policy corpus: what is in force (anyone authenticated) and re-ingestion (operators).
 
-The API reads policy files but never opens the vector store: ingestion runs in
-the worker (the one process holding the embedded Qdrant lock) as a workflow.
+The API reads the policy files (``loyalty.policies``) but never opens the vector
+store: ingestion runs in the worker (the one process holding the embedded
+Qdrant lock) as a workflow.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from temporalio.common import WorkflowIDReusePolicy
 
-from loyalty.agents.corpus import load_policy_files, select_current
 from loyalty.api import audit
 from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, PolicyPublic
 from loyalty.api.auth import Role
@@ -31,8 +29,7 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
 )
 async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPublic:
     def read() -> PoliciesPublic:
-        documents = load_policy_files(state.settings.policies_dir)
-        current = select_current(documents, today=dt.datetime.now(dt.UTC).date())
+        current = state.policies.in_force()
         return PoliciesPublic(
             items=[
                 PolicyPublic(

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from loyalty.agents.corpus import (
+from loyalty.errors import ValidationError
+from loyalty.policies.corpus import (
     load_policy_files,
     make_chunk_id,
     parse_policy,
     select_current,
     slugify,
 )
-from loyalty.errors import ValidationError
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 TODAY = dt.date(2026, 11, 23)

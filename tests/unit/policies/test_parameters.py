@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from loyalty.agents.corpus import load_policy_files, select_current
-from loyalty.agents.parameters import (
+from loyalty.domain.tiers import Tier
+from loyalty.errors import ValidationError
+from loyalty.policies.corpus import load_policy_files, select_current
+from loyalty.policies.parameters import (
     PARAMETER_SOURCES,
     build_program_parameters,
     load_program_parameters,
 )
-from loyalty.domain.tiers import Tier
-from loyalty.errors import ValidationError
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 TODAY = dt.date(2026, 11, 23)

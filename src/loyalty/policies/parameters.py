@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from loyalty.agents.corpus import PolicyDocument, load_policy_files, select_current
 from loyalty.domain.program import TIERED_PARAMETERS, ProgramParameters, TierPoints
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
+from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
 
 # field of ProgramParameters -> (policy id, front-matter parameter)
 PARAMETER_SOURCES: Mapping[str, tuple[str, str]] = {

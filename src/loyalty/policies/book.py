@@ -1,0 +1,91 @@
+"""The policy folder as the running product sees it: what is in force today, and its numbers.
+
+Parsing the corpus takes a few milliseconds; it is cached by the files' paths,
+sizes and modification times, so publishing a new version (a new file, or an
+edited one) applies on the next read without a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from loyalty.domain.program import ProgramParameters
+from loyalty.errors import ValidationError
+from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
+from loyalty.policies.parameters import build_program_parameters
+
+EXPIRY_POLICY = "POL-EXPIRY-001"
+DEFAULT_CREDIT_EXPIRY_MONTHS = 24
+
+_Stamp = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyNumbers:
+    """The numbers in force: guardrail parameters and the life of a granted credit."""
+
+    parameters: ProgramParameters
+    credit_expiry_days: int
+
+
+class PolicyBook:
+    """The policies under ``root``; thread-safe, shared by a process's readers."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root.resolve()
+        self._lock = threading.Lock()
+        self._stamp: _Stamp = ()
+        self._documents: list[PolicyDocument] = []
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def documents(self) -> list[PolicyDocument]:
+        """Every version of every policy (archive included), re-parsed when a file changed."""
+        stamp = self._stamp_now()
+        with self._lock:
+            if stamp != self._stamp:
+                self._documents = load_policy_files(self._root)
+                self._stamp = stamp
+            return self._documents
+
+    def in_force(self, *, today: dt.date | None = None) -> dict[str, PolicyDocument]:
+        """The version in force of each policy id on ``today`` (default: today, UTC)."""
+        return select_current(self.documents(), today=today or _today())
+
+    def numbers(self, *, today: dt.date | None = None) -> PolicyNumbers:
+        """The guardrails' parameters and a credit's life, from the versions in force."""
+        current = self.in_force(today=today)
+        expiry = current.get(EXPIRY_POLICY)
+        raw = expiry.parameters.get("points_inactivity_expiry_months") if expiry else None
+        months = raw if isinstance(raw, int) and raw > 0 else DEFAULT_CREDIT_EXPIRY_MONTHS
+        return PolicyNumbers(
+            parameters=build_program_parameters(current), credit_expiry_days=months * 365 // 12
+        )
+
+    def path_inside(self, path: str | None) -> Path:
+        """``path`` (relative to the folder, or absolute inside it); the folder itself if None.
+
+        Raises:
+            ValidationError: The path leaves the policies folder or does not exist.
+        """
+        root = self._root
+        target = (root / path).resolve() if path else root
+        if target != root and root not in target.parents:
+            raise ValidationError(f"{path} is outside the policies folder {root}")
+        if not target.exists():
+            raise ValidationError(f"{path} does not exist")
+        return target
+
+    def _stamp_now(self) -> _Stamp:
+        paths = [self._root] if self._root.is_file() else sorted(self._root.rglob("*.md"))
+        stats = ((str(path), path.stat()) for path in paths)
+        return tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
