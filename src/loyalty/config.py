@@ -16,7 +16,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from loyalty.domain.eligibility import RedemptionLimits
 from loyalty.domain.fraud import FraudThresholds
+from loyalty.domain.redemption import RedemptionRules
+from loyalty.domain.tiers import Tier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,6 +117,18 @@ class Settings(BaseSettings):
             if self.webhook_secret.get_secret_value() == _DEV_WEBHOOK_SECRET:
                 raise ValueError("LOYALTY_WEBHOOK_SECRET must be set outside development")
         return self
+
+    def redemption_rules(self) -> RedemptionRules:
+        """The numbers the redemption decision applies (worker and dry run share them)."""
+        return RedemptionRules(
+            limits=RedemptionLimits(
+                per_day=self.daily_redemption_limit, per_month=self.monthly_redemption_limit
+            ),
+            fraud=self.fraud_thresholds(),
+            tier_discount_percent={
+                Tier(tier): percent for tier, percent in self.tier_discount_percent.items()
+            },
+        )
 
     def fraud_thresholds(self) -> FraudThresholds:
         prefix = "fraud_"

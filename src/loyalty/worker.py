@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from loyalty.activities.checks import RedemptionChecks, redemption_rules
+from loyalty.activities.checks import RedemptionChecks
 from loyalty.activities.fulfillment import FulfillmentActivities
 from loyalty.activities.points import PointsActivities
 from loyalty.activities.policies import PolicyActivities
@@ -75,7 +75,7 @@ def agent_activities(
     *, settings: Settings, sessions: sessionmaker[Session], ledger: Ledger, agents: AgentRuntime
 ) -> list[Callable[..., Any]]:
     """The assisted-case and ingestion activities, sharing the process's one agent runtime."""
-    limits = redemption_rules(settings).limits
+    limits = settings.redemption_rules().limits
     proposals = ProposalActivities(sessions=sessions, ledger=ledger, runtime=agents, limits=limits)
     policies = PolicyActivities(runtime=agents)
     return [
@@ -99,13 +99,14 @@ def build_activities(
     as in the saga tests); ``run_worker`` always passes one.
     """
     ledger = Ledger(sessions)
-    checks = RedemptionChecks(sessions=sessions, ledger=ledger, rules=redemption_rules(settings))
+    checks = RedemptionChecks(sessions=sessions, rules=settings.redemption_rules())
     points = PointsActivities(ledger=ledger)
     fulfillment = FulfillmentActivities(partner=partner)
     records = RecordActivities(sessions=sessions)
     refunds = RefundActivities(sessions=sessions, ledger=ledger)
     webhooks = WebhookActivities(sessions=sessions, secret=settings.webhook_secret)
     activities: list[Callable[..., Any]] = [
+        checks.decide_redemption,
         checks.check_balance,
         checks.check_eligibility,
         checks.assess_fraud,

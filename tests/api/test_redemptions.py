@@ -162,7 +162,7 @@ async def test_list_filters_by_member_and_status_and_pages(
     for _ in range(3):
         response = await api.redeem(body(member, "R-COFFEE"), api.customer(member))
         ids.append(response.json()["redemption_id"])
-        await api.wait_for(ids[-1], FINAL)
+        await api.wait_for(ids[-1], FINAL, closed=True)
 
     page = await api.http.get(
         "/v1/redemptions",

@@ -4,6 +4,11 @@ A change that reorders or renames commands in a workflow breaks replay of the
 runs already in flight in production; this test catches it in CI. After an
 intended, versioned change, record new histories with
 ``.venv/bin/pytest tests/replay/record_histories.py``.
+
+``before_decide_patch_*`` were recorded before the ``decide-redemption``
+patch (four check activities); the others after it (one decision activity).
+Both must replay: the first prove the old branch is still there for runs
+that started on it, the second the new one.
 """
 
 from __future__ import annotations
@@ -32,4 +37,6 @@ async def test_recorded_history_replays_on_current_code(path: Path) -> None:
 
 
 def test_there_are_histories_to_replay() -> None:
-    assert {p.stem for p in recorded()} >= {"happy_path", "compensated", "review_approved"}
+    outcomes = {"happy_path", "compensated", "review_approved"}
+    before_patch = {f"before_decide_patch_{name}" for name in outcomes}
+    assert {p.stem for p in recorded()} >= outcomes | before_patch

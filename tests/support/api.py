@@ -53,16 +53,21 @@ class ApiHarness:
         return await self.http.post("/v1/redemptions", json=body, headers=headers)
 
     async def wait_for(
-        self, redemption_id: str, statuses: set[str], *, timeout: float = 30.0
+        self, redemption_id: str, statuses: set[str], *, timeout: float = 30.0, closed: bool = False
     ) -> dict[str, Any]:
-        """Poll GET /v1/redemptions/{id} until its status is one of ``statuses``."""
+        """Poll GET /v1/redemptions/{id} until its status is one of ``statuses``.
+
+        With ``closed``, also until the workflow has closed: its final record is
+        then in PostgreSQL, where the list endpoint reads.
+        """
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             response = await self.http.get(
                 f"/v1/redemptions/{redemption_id}", headers=self.support()
             )
             body: dict[str, Any] = response.json()
-            if response.status_code == 200 and body["status"] in statuses:
+            settled = not (closed and body.get("live"))
+            if response.status_code == 200 and body["status"] in statuses and settled:
                 return body
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{redemption_id} never reached {statuses}: {body}")

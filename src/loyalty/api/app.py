@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from loyalty.activities.checks import RedemptionChecks, redemption_rules
 from loyalty.api import errors
 from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -32,7 +31,6 @@ from loyalty.api.routes import (
 from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
-from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
 
 log = structlog.get_logger(__name__)
@@ -60,9 +58,7 @@ def create_app(
     state = ApiState(
         settings=settings,
         sessions=sessions,
-        checks=RedemptionChecks(
-            sessions=sessions, ledger=Ledger(sessions), rules=redemption_rules(settings)
-        ),
+        rules=settings.redemption_rules(),
         policies=PolicyBook(settings.policies_dir),
         limiter=TokenRateLimiter(settings.rate_limit),
         client=temporal,

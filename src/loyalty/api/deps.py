@@ -15,12 +15,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from loyalty.activities.checks import RedemptionChecks
 from loyalty.api.auth import Principal, authenticate
 from loyalty.api.errors import NotAuthenticatedError
 from loyalty.api.gateway import TemporalGateway
 from loyalty.api.ratelimit import TokenRateLimiter
 from loyalty.config import Settings
+from loyalty.domain.redemption import RedemptionRules
 from loyalty.errors import UnavailableError
 from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
@@ -31,7 +31,7 @@ from loyalty.temporal_client import connect
 class ApiState:
     settings: Settings
     sessions: sessionmaker[Session]
-    checks: RedemptionChecks
+    rules: RedemptionRules
     policies: PolicyBook
     limiter: TokenRateLimiter
     client: Client | None = None

@@ -75,6 +75,7 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
 }
 
 ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
+    wf.DECIDE_REDEMPTION: (wf.RedemptionRequest, wf.RedemptionDecision),
     wf.CHECK_BALANCE: (wf.MemberRef, wf.BalanceSnapshot),
     wf.CHECK_ELIGIBILITY: (wf.RedemptionCheck, wf.EligibilityVerdict),
     wf.ASSESS_FRAUD: (wf.RedemptionCheck, wf.FraudVerdict),

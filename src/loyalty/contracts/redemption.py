@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -29,6 +30,7 @@ UPDATE_RETRY_COMPENSATIONS = "retry_compensations"
 UPDATE_RESOLVE = "resolve"
 
 # activities
+DECIDE_REDEMPTION = "DecideRedemption"
 CHECK_BALANCE = "CheckBalance"
 CHECK_ELIGIBILITY = "CheckEligibility"
 ASSESS_FRAUD = "AssessFraud"
@@ -204,6 +206,8 @@ class RefundResult(Contract):
 
 
 class MemberRef(Contract):
+    """Input of CheckBalance (runs started before the DecideRedemption patch only)."""
+
     member_id: str
 
 
@@ -215,7 +219,7 @@ class BalanceSnapshot(Contract):
 
 
 class RedemptionCheck(Contract):
-    """What every read-only check needs to know about the redemption."""
+    """Input of the separate checks of runs started before the DecideRedemption patch."""
 
     redemption_id: str
     member_id: str
@@ -241,6 +245,24 @@ class OfferPrice(Contract):
     total: int
     lines: list[PriceLine]
     applied_promotion_ids: list[str] = Field(default_factory=list)
+
+
+class RedemptionDecision(Contract):
+    """Result of DecideRedemption (input: the ``RedemptionRequest`` itself).
+
+    Attributes:
+        outcome: ``proceed``, ``review`` (a person decides first) or ``reject``.
+        reasons: Why it is refused or reviewed; empty when it proceeds.
+        fraud: None when eligibility already refused.
+        price: None when the fraud check already refused.
+    """
+
+    outcome: Literal["proceed", "review", "reject"]
+    reasons: list[str] = Field(default_factory=list)
+    balance: BalanceSnapshot
+    eligibility: EligibilityVerdict
+    fraud: FraudVerdict | None = None
+    price: OfferPrice | None = None
 
 
 class ReservePoints(Contract):

@@ -13,7 +13,11 @@ from loyalty.ledger.results import Balance, EntryView
 
 
 def get_balance(
-    session: Session, *, member_id: str, as_of: dt.datetime, expiring_within: dt.timedelta
+    session: Session,
+    *,
+    member_id: str,
+    as_of: dt.datetime,
+    expiring_within: dt.timedelta = dt.timedelta(0),
 ) -> Balance:
     """Spendable and held points as of ``as_of``.
 

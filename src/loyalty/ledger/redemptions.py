@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from loyalty.domain.redemption import RedemptionHistory
 from loyalty.errors import NotFoundError
 from loyalty.ledger.models import Redemption
 
 # Redemptions that count against limits and velocity: everything not refused.
 COUNTED_STATUSES = ("running", "awaiting_approval", "needs_attention", "completed")
-
-
-@dataclass(frozen=True)
-class RedemptionHistory:
-    """What fraud and eligibility rules need to know about a member's past redemptions."""
-
-    today: int
-    this_month: int
-    last_hour: int
-    last_day: int
-    completed_count: int
-    completed_points: int
-    completed_max_points: int
-    known_channels: frozenset[str]
-    known_devices: frozenset[str]
 
 
 def upsert_redemption(session: Session, *, values: dict[str, Any]) -> None:

@@ -45,6 +45,9 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T", bound=BaseModel)
 
+# Runs started before this patch decide with four activities; see _check_step_by_step.
+DECIDE_REDEMPTION_PATCH = "decide-redemption"
+
 
 class Refused(Exception):
     """A business refusal: the saga ends ``rejected`` (or ``failed`` after side effects)."""
@@ -100,6 +103,43 @@ class RedemptionWorkflow:
 
     async def _redeem(self) -> None:
         await self._record()
+        if workflow.patched(DECIDE_REDEMPTION_PATCH):
+            points = await self._decide()
+        else:
+            points = await self._check_step_by_step()
+        await self._reserve_fulfill_capture(points)
+
+    async def _decide(self) -> int:
+        """One activity reads the facts and runs the domain's decision; returns the price.
+
+        The state still shows the four logical checks, in the order they ran.
+        """
+        decision = await self._step(
+            Step.CHECK_BALANCE,
+            act.DECIDE_REDEMPTION,
+            self._request,
+            act.RedemptionDecision,
+            CHECK,
+        )
+        self._outcome(Step.CHECK_ELIGIBILITY, "ok")
+        if decision.fraud is not None:
+            self._outcome(Step.ASSESS_FRAUD, "ok")
+            self._state.fraud_verdict, self._state.fraud_score = (
+                decision.fraud.verdict,
+                decision.fraud.score,
+            )
+        if decision.price is not None:
+            self._outcome(Step.PRICE_OFFER, "ok")
+            self._state.points, self._state.breakdown = decision.price.total, decision.price.lines
+        if decision.outcome == "reject":
+            raise Refused(decision.reasons, status=RedemptionStatus.REJECTED)
+        if decision.outcome == "review":
+            await self._await_review(decision.reasons)
+        assert decision.price is not None  # proceed and review are priced
+        return decision.price.total
+
+    async def _check_step_by_step(self) -> int:
+        """Runs started before the decide-redemption patch: one activity per check."""
         check = act.RedemptionCheck(
             redemption_id=self._state.redemption_id,
             member_id=self._request.member_id,
@@ -138,7 +178,7 @@ class RedemptionWorkflow:
                 [f"insufficient points: {balance.available} available, {price.total} required"],
                 status=RedemptionStatus.REJECTED,
             )
-        await self._reserve_fulfill_capture(price.total)
+        return price.total
 
     async def _reserve_fulfill_capture(self, points: int) -> None:
         hold_key = self._key(Step.RESERVE_POINTS)

@@ -102,7 +102,7 @@ async def validate_redemption(
     await lookups.require_member_and_reward(
         state.sessions, member_id=body.member_id, reward_id=body.reward_id
     )
-    return await run_in_threadpool(dry_run.validate, state.checks, body)
+    return await run_in_threadpool(dry_run.validate, state.sessions, state.rules, body)
 
 
 @router.get(

@@ -1,0 +1,209 @@
+"""The redemption decision: from one set of facts, proceed, wait for a fraud review, or refuse.
+
+The saga (through its ``DecideRedemption`` activity) and the API's dry run
+both call :func:`decide_redemption`, so what a member is told in advance and
+what the saga then does can never disagree. The checks run in this order, and
+the first that refuses ends the decision:
+
+1. eligibility (every failed rule is reported);
+2. fraud: ``deny`` refuses;
+3. price, then the balance must cover it;
+4. fraud: ``review`` asks a person before anything is reserved.
+
+A review comes last on purpose: a member who cannot pay is told so at once
+instead of waiting for a reviewer who could only say yes to a refusal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from loyalty.domain.eligibility import (
+    EligibilityInput,
+    EligibilityResult,
+    MemberProfile,
+    RedemptionLimits,
+    RedemptionUsage,
+    RewardTerms,
+    check_eligibility,
+)
+from loyalty.domain.fraud import (
+    FraudAssessment,
+    FraudInput,
+    FraudThresholds,
+    FraudVerdict,
+    assess_fraud,
+)
+from loyalty.domain.pricing import PriceQuote, PricingInput, price_offer
+from loyalty.domain.promotions import Promotion
+from loyalty.domain.tiers import Tier
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedemptionHistory:
+    """The member's other redemptions, as eligibility and fraud count them."""
+
+    today: int
+    this_month: int
+    last_hour: int
+    last_day: int
+    completed_count: int
+    completed_points: int
+    completed_max_points: int
+    known_channels: frozenset[str]
+    known_devices: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedemptionFacts:
+    """Everything the decision looks at, read at one moment.
+
+    Attributes:
+        available: Spendable points now (expired points never count).
+        held: Points reserved by redemptions in flight.
+        history: The member's other redemptions (never this one).
+    """
+
+    member: MemberProfile
+    joined_on: dt.date
+    reward: RewardTerms
+    unit_cost: int
+    quantity: int
+    channel: str
+    device_id: str | None
+    available: int
+    held: int
+    history: RedemptionHistory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedemptionRules:
+    """The configured numbers the decision applies."""
+
+    limits: RedemptionLimits
+    fraud: FraudThresholds
+    tier_discount_percent: Mapping[Tier, int]
+    promotions: tuple[Promotion, ...] = ()
+
+
+class Outcome(StrEnum):
+    PROCEED = "proceed"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedemptionDecision:
+    """What to do, why, and every check that ran (``None``: it did not run).
+
+    Attributes:
+        reasons: Why it is refused or reviewed; empty when it proceeds.
+        fraud: ``None`` when eligibility already refused.
+        price: ``None`` when the fraud check already refused.
+    """
+
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    facts: RedemptionFacts
+    eligibility: EligibilityResult
+    fraud: FraudAssessment | None
+    price: PriceQuote | None
+
+    @property
+    def sufficient_points(self) -> bool | None:
+        """Whether the balance covers the price; ``None`` before pricing."""
+        return None if self.price is None else self.facts.available >= self.price.total
+
+
+def decide_redemption(
+    facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime
+) -> RedemptionDecision:
+    """Decide one redemption from its facts; see the module docstring for the order."""
+    eligibility = eligibility_of(facts, rules)
+    if not eligibility.eligible:
+        reasons = tuple(reason.message for reason in eligibility.reasons)
+        return _decision(Outcome.REJECT, reasons, facts, eligibility)
+    fraud = fraud_of(facts, rules, now=now)
+    fraud_reasons = tuple(reason.message for reason in fraud.reasons)
+    if fraud.verdict is FraudVerdict.DENY:
+        reasons = ("fraud check denied the redemption", *fraud_reasons)
+        return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud)
+    price = price_of(facts, rules, now=now)
+    if facts.available < price.total:
+        reasons = (f"insufficient points: {facts.available} available, {price.total} required",)
+        return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud, price)
+    if fraud.verdict is FraudVerdict.REVIEW:
+        return _decision(Outcome.REVIEW, fraud_reasons, facts, eligibility, fraud, price)
+    return _decision(Outcome.PROCEED, (), facts, eligibility, fraud, price)
+
+
+def eligibility_of(facts: RedemptionFacts, rules: RedemptionRules) -> EligibilityResult:
+    history = facts.history
+    return check_eligibility(
+        EligibilityInput(
+            member=facts.member,
+            reward=facts.reward,
+            quantity=facts.quantity,
+            usage=RedemptionUsage(today=history.today, this_month=history.this_month),
+            limits=rules.limits,
+        )
+    )
+
+
+def fraud_of(
+    facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime
+) -> FraudAssessment:
+    """Fraud is judged on the list price: the signals compare value, not discounts."""
+    history = facts.history
+    return assess_fraud(
+        FraudInput(
+            points=facts.unit_cost * facts.quantity,
+            available_balance=facts.available,
+            redemptions_last_hour=history.last_hour,
+            redemptions_last_day=history.last_day,
+            history_count=history.completed_count,
+            history_total_points=history.completed_points,
+            history_max_points=history.completed_max_points,
+            channel=facts.channel,
+            known_channels=history.known_channels,
+            device_id=facts.device_id,
+            known_devices=history.known_devices,
+            account_age_days=(now.date() - facts.joined_on).days,
+        ),
+        rules.fraud,
+    )
+
+
+def price_of(facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime) -> PriceQuote:
+    return price_offer(
+        PricingInput(
+            reward_id=facts.reward.reward_id,
+            unit_cost=facts.unit_cost,
+            quantity=facts.quantity,
+            tier=facts.member.tier,
+            tier_discount_percent=rules.tier_discount_percent,
+            promotions=rules.promotions,
+            priced_at=now,
+        )
+    )
+
+
+def _decision(
+    outcome: Outcome,
+    reasons: tuple[str, ...],
+    facts: RedemptionFacts,
+    eligibility: EligibilityResult,
+    fraud: FraudAssessment | None = None,
+    price: PriceQuote | None = None,
+) -> RedemptionDecision:
+    return RedemptionDecision(
+        outcome=outcome,
+        reasons=reasons,
+        facts=facts,
+        eligibility=eligibility,
+        fraud=fraud,
+        price=price,
+    )
