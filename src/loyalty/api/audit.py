@@ -1,4 +1,4 @@
-"""Audit records for support-agent and operator actions: actor, action, target, reason."""
+"""Audit rows for support-agent and operator actions through the API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.api.auth import Principal, Role
-from loyalty.ledger.models import AuditRecord
+from loyalty.ledger import audit
 
 
 def record(
@@ -23,13 +23,12 @@ def record(
     if principal.role == Role.CUSTOMER:
         return
     with sessions.begin() as session:
-        session.add(
-            AuditRecord(
-                actor=principal.subject,
-                role=principal.role.value,
-                action=action,
-                target=target,
-                reason=reason,
-                details=details or {},
-            )
+        audit.record(
+            session,
+            actor=principal.subject,
+            role=principal.role.value,
+            action=action,
+            target=target,
+            reason=reason,
+            details=details,
         )
