@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
 from loyalty.activities.checks import RedemptionChecks
 from loyalty.activities.fulfillment import FulfillmentActivities
 from loyalty.activities.points import PointsActivities
@@ -29,6 +30,7 @@ from loyalty.activities.records import RecordActivities
 from loyalty.activities.refunds import RefundActivities
 from loyalty.activities.webhooks import WebhookActivities
 from loyalty.agents.runtime import AgentRuntime
+from loyalty.agents.service import ProposalService
 from loyalty.config import Settings
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
@@ -75,8 +77,15 @@ def agent_activities(
     *, settings: Settings, sessions: sessionmaker[Session], ledger: Ledger, agents: AgentRuntime
 ) -> list[Callable[..., Any]]:
     """The assisted-case and ingestion activities, sharing the process's one agent runtime."""
-    limits = settings.redemption_rules().limits
-    proposals = ProposalActivities(sessions=sessions, ledger=ledger, runtime=agents, limits=limits)
+    service = ProposalService(
+        sessions=sessions,
+        runtime=agents,
+        context=LedgerMemberContext(sessions=sessions, ledger=ledger),
+        facts=LedgerCaseFacts(
+            sessions=sessions, ledger=ledger, limits=settings.redemption_rules().limits
+        ),
+    )
+    proposals = ProposalActivities(proposals=service, ledger=ledger)
     policies = PolicyActivities(runtime=agents)
     return [
         proposals.propose_reward,

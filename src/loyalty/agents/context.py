@@ -1,9 +1,10 @@
-"""What the agents may read about a member, and the protocol that supplies it.
+"""What the agents may read about a member and a case, and the protocols that supply it.
 
-Agents never open a database: the worker implements
-:class:`MemberContextSource` over the ledger and catalog and hands it in, so
-the plugins and proposers are testable with an in-memory fake. The models are
-pydantic so they serialise to the JSON a chat model reads.
+Agents never read the ledger: the worker implements :class:`MemberContextSource`
+(what a proposer may look at) and :class:`CaseFactsSource` (the guardrails'
+typed facts) over the ledger and catalog, and hands them in, so the plugins,
+proposers and the proposal service are testable with in-memory fakes. The
+context models are pydantic so they serialise to the JSON a chat model reads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import datetime as dt
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
+
+from loyalty.domain.eligibility import EligibilityResult
+from loyalty.domain.guardrail_types import BudgetUsage, CreditHistory, MemberFacts, RewardFacts
 
 
 class _Frozen(BaseModel):
@@ -77,3 +81,22 @@ class MemberContextSource(Protocol):
     def get_balance(self, member_id: str) -> BalanceSnapshot: ...
 
     def list_rewards(self, member_id: str) -> list[CatalogItem]: ...
+
+
+class CaseFactsSource(Protocol):
+    """The typed facts the guardrails check a proposal against, read at proposal time.
+
+    ``member`` raises ``loyalty.errors.NotFoundError`` for an unknown member.
+    """
+
+    def member(self, member_id: str) -> MemberFacts: ...
+
+    def history(self, member_id: str) -> CreditHistory: ...
+
+    def budget(self) -> BudgetUsage: ...
+
+    def reward(
+        self, member_id: str, reward_id: str
+    ) -> tuple[RewardFacts | None, EligibilityResult | None]:
+        """The reward and the member's eligibility for one unit; ``(None, None)`` if unknown."""
+        ...

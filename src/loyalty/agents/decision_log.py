@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from loyalty.agents.decision_models import AgentDecision
 from loyalty.agents.proposal import ProposalRequest, ProposalRun
 from loyalty.agents.retrieval import RetrievedChunk
+from loyalty.domain.approvals import approval_refusal
 from loyalty.domain.guardrail_types import GuardrailInput, GuardrailVerdict, VerdictOutcome
 from loyalty.errors import IdempotencyConflictError, InvalidStateError, NotFoundError
 
-SYSTEM_APPROVER = "system"
 FinalDecision = Literal["approved", "rejected", "expired"]
 
 
@@ -231,10 +231,9 @@ def _require_allowed(proposal: AgentDecision, *, outcome: FinalDecision, approve
     if verdict is VerdictOutcome.REJECT:
         raise InvalidStateError("the guardrails rejected this proposal; it cannot be approved")
     if verdict is VerdictOutcome.NEEDS_APPROVAL:
-        if approver == SYSTEM_APPROVER:
-            raise InvalidStateError("this proposal needs a person's approval")
-        if approver == proposal.requested_by:
-            raise InvalidStateError("the requester may not approve their own request")
+        refusal = approval_refusal(approver=approver, requester=proposal.requested_by)
+        if refusal is not None:
+            raise InvalidStateError(refusal)
 
 
 def _insert_once(session: Session, values: dict[str, Any]) -> DecisionEntry:

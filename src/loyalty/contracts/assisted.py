@@ -31,7 +31,6 @@ UPDATE_APPROVE = "approve"
 UPDATE_REJECT = "reject"
 UPDATE_EDIT = "edit"
 ASSISTED_CHANNEL = "assisted"
-SYSTEM_APPROVER = "system"  # the guardrails' own decisions; never a person's id
 
 # activities
 PROPOSE_REWARD = "ProposeReward"

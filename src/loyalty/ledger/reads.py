@@ -47,6 +47,24 @@ def get_balance(
     )
 
 
+def expiring_points(
+    session: Session, *, member_id: str, as_of: dt.datetime, within: dt.timedelta
+) -> list[tuple[dt.datetime, int]]:
+    """``(expires_at, points)`` of unexpired points expiring within ``within``, soonest first."""
+    rows = session.execute(
+        select(PointLot.expires_at, func.sum(PointLot.remaining))
+        .where(
+            PointLot.member_id == member_id,
+            PointLot.remaining > 0,
+            PointLot.expires_at > as_of,
+            PointLot.expires_at <= as_of + within,
+        )
+        .group_by(PointLot.expires_at)
+        .order_by(PointLot.expires_at)
+    ).all()
+    return [(at, int(points)) for at, points in rows]
+
+
 def list_entries(
     session: Session, *, member_id: str, limit: int, before_id: int | None = None
 ) -> list[EntryView]:

@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         ASSISTED_CHANNEL,
         ASSISTED_WORKFLOW,
         QUERY_STATE,
-        SYSTEM_APPROVER,
         UPDATE_APPROVE,
         UPDATE_EDIT,
         UPDATE_REJECT,
@@ -62,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         RedemptionStatus,
         redemption_workflow_id,
     )
+    from loyalty.domain.approvals import SYSTEM_APPROVER, approval_refusal
     from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
     from loyalty.domain.guardrails import evaluate_proposal
     from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
@@ -365,11 +365,9 @@ class AssistedRedemptionWorkflow:
             )
         if not reason.strip():
             raise ApplicationError("a decision needs a reason", type="invalid_input")
-        if approving and agent_id in (self._request.requested_by, SYSTEM_APPROVER):
-            raise ApplicationError(
-                "the requester may not approve their own request (POL-APPROVAL-001)",
-                type="not_allowed",
-            )
+        refusal = approval_refusal(approver=agent_id, requester=self._request.requested_by)
+        if approving and refusal is not None:
+            raise ApplicationError(refusal, type="not_allowed")
 
     # -- state helpers -------------------------------------------------------
 

@@ -1,20 +1,17 @@
-"""Case data over PostgreSQL: the member context the agents read, and the guardrails' facts.
+"""The ledger facts the agents read, behind the protocols ``loyalty.agents.context`` states.
 
-:class:`LedgerMemberContext` implements
-:class:`~loyalty.agents.context.MemberContextSource` read-only over the
-ledger, the catalog and the redemption records. :class:`CaseFacts` reads the
-typed facts :func:`loyalty.domain.guardrails.evaluate_proposal` needs: the
-member, their assisted credits in the policies' windows, today's program-wide
-assisted points (see :mod:`loyalty.ledger.discretionary` for how those
-credits are marked) and, for a redemption, the reward and an eligibility
-result. Both are built once by the worker and shared by its activities.
+:class:`LedgerMemberContext` implements ``MemberContextSource`` (what a
+proposer may look at) and :class:`LedgerCaseFacts` implements
+``CaseFactsSource`` (the member, their assisted credits in the policies'
+windows, today's program-wide assisted points, and for a redemption the reward
+and an eligibility result). Both only call ``ledger/``; the worker builds them
+once and hands them to the proposal service.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty import domain
@@ -27,8 +24,7 @@ from loyalty.agents.context import (
 )
 from loyalty.domain.guardrail_types import BudgetUsage, CreditHistory, MemberFacts, RewardFacts
 from loyalty.errors import NotFoundError
-from loyalty.ledger import catalog, discretionary, redemptions
-from loyalty.ledger.models import PointLot
+from loyalty.ledger import catalog, discretionary, reads, redemptions
 from loyalty.ledger.repository import Clock, Ledger, utc_now
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
@@ -74,18 +70,10 @@ class LedgerMemberContext:
         now = self._clock()
         balance = self._ledger.balance(member_id=member_id, as_of=now)
         with self._sessions() as session:
-            rows = session.execute(
-                select(PointLot.expires_at, func.sum(PointLot.remaining))
-                .where(
-                    PointLot.member_id == member_id,
-                    PointLot.remaining > 0,
-                    PointLot.expires_at > now,
-                    PointLot.expires_at <= now + EXPIRING_WITHIN,
-                )
-                .group_by(PointLot.expires_at)
-                .order_by(PointLot.expires_at)
-            ).all()
-        expiring = [ExpiringPoints(points=int(points), expires_at=at) for at, points in rows]
+            rows = reads.expiring_points(
+                session, member_id=member_id, as_of=now, within=EXPIRING_WITHIN
+            )
+        expiring = [ExpiringPoints(points=points, expires_at=at) for at, points in rows]
         return BalanceSnapshot(available=balance.available, held=balance.held, expiring=expiring)
 
     def list_rewards(self, member_id: str) -> list[CatalogItem]:
@@ -106,7 +94,7 @@ class LedgerMemberContext:
             ]
 
 
-class CaseFacts:
+class LedgerCaseFacts:
     """The typed facts of one case, read at proposal time.
 
     Args:
