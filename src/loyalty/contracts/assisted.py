@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
+from temporalio.common import SearchAttributeUpdate
 
+from loyalty.contracts import search
 from loyalty.contracts.base import Contract, Identifier, MutableContract, Reason
 from loyalty.contracts.redemption import ReviewDecision as ReviewDecision
 
@@ -217,6 +219,18 @@ class AssistedState(MutableContract):
         """The one-line memo shown in the Temporal UI."""
         what = f"reward {self.reward_id}" if self.reward_id else f"{self.points} pts"
         return f"{self.member_id} {self.purpose} ({what}) by {self.requested_by}: {self.status}"
+
+    def search_attributes(self) -> list[SearchAttributeUpdate[Any]]:
+        """As for redemptions, with channel ``assisted`` (see ``contracts.search``)."""
+        updates: list[SearchAttributeUpdate[Any]] = [
+            search.MEMBER_ID.value_set(self.member_id),
+            search.CHANNEL.value_set(ASSISTED_CHANNEL),
+            search.STATUS.value_set(self.status.value),
+            search.POINTS.value_set(self.points),
+        ]
+        if self.reward_id:
+            updates.append(search.REWARD_ID.value_set(self.reward_id))
+        return updates
 
 
 # -- activity payloads -------------------------------------------------------

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
+from temporalio.common import SearchAttributeUpdate
 
+from loyalty.contracts import search
 from loyalty.contracts.base import Contract, Identifier, MutableContract, Reason
 
 REDEMPTION_WORKFLOW = "Redemption"
@@ -180,6 +182,16 @@ class RedemptionState(MutableContract):
             f"{self.member_id} redeems {self.quantity} x {self.reward_id}"
             f" for {self.points} pts: {self.status.value}"
         )
+
+    def search_attributes(self) -> list[SearchAttributeUpdate[Any]]:
+        """What operators filter on in the Temporal UI (see ``contracts.search``)."""
+        return [
+            search.MEMBER_ID.value_set(self.member_id),
+            search.REWARD_ID.value_set(self.reward_id),
+            search.CHANNEL.value_set(self.channel),
+            search.STATUS.value_set(self.status.value),
+            search.POINTS.value_set(self.points),
+        ]
 
 
 class RefundRequest(Contract):

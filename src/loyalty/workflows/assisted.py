@@ -20,21 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import (
-    ActivityError,
     ApplicationError,
     ChildWorkflowError,
-    is_cancelled_exception,
 )
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts import assisted as act
-    from loyalty.contracts import search
     from loyalty.contracts.assisted import (
         ASSISTED_CHANNEL,
         ASSISTED_WORKFLOW,
@@ -64,20 +60,11 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.domain.approvals import SYSTEM_APPROVER, approval_refusal
     from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
     from loyalty.domain.guardrails import evaluate_proposal
-    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
     from loyalty.workflows.guardrail_case import guardrail_input
     from loyalty.workflows.options import LEDGER, PROPOSE, StepOptions
+    from loyalty.workflows.saga import Ended, Saga
 
 T = TypeVar("T", bound=BaseModel)
-
-
-class Ended(Exception):
-    """The case ends here with ``status`` and these reasons."""
-
-    def __init__(self, reasons: list[str], *, status: AssistedStatus) -> None:
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
-        self.status = status
 
 
 @workflow.defn(name=ASSISTED_WORKFLOW)
@@ -95,23 +82,24 @@ class AssistedRedemptionWorkflow:
             reward_id=request.reward_id,
             started_at=workflow.now(),
         )
+        self._saga = Saga(self._state, outcome=AssistedStepOutcome)
         self._outcome: act.ProposalOutcome | None = None
         self._pending: AssistedDecision | None = None
 
     @workflow.run
     async def run(self, request: AssistedRequest) -> AssistedState:
-        self._publish()
+        self._saga.publish()
         try:
             await self._assist()
         except Ended as ended:
             self._state.reasons.extend(ended.reasons)
-            self._finish(ended.status)
+            self._saga.finish(ended.status)
         except asyncio.CancelledError:
             self._state.reasons.append("cancelled through Temporal")
             if self._outcome is not None and self._state.decision is None:
                 with contextlib.suppress(Ended):
                     await self._decide(_system("rejected", "cancelled through Temporal"))
-            self._finish(AssistedStatus.REJECTED)
+            self._saga.finish(AssistedStatus.REJECTED)
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
@@ -138,7 +126,7 @@ class AssistedRedemptionWorkflow:
             await self._redeem()
         else:
             await self._credit(decision)
-        self._finish(AssistedStatus.COMPLETED)
+        self._saga.finish(AssistedStatus.COMPLETED)
 
     async def _propose(self) -> act.ProposalOutcome:
         request = self._request
@@ -163,7 +151,7 @@ class AssistedRedemptionWorkflow:
         self._state.points = outcome.verdict.points or 0
         if outcome.proposal is not None and outcome.proposal.reward_id:
             self._state.reward_id = outcome.proposal.reward_id
-        self._publish()
+        self._saga.publish()
         return outcome
 
     async def _await_approval(self) -> AssistedDecision:
@@ -271,24 +259,11 @@ class AssistedRedemptionWorkflow:
         result: type[T],
         options: StepOptions,
     ) -> T:
-        self._state.current_step = step
-        try:
-            value: T = await workflow.execute_activity(
-                activity, argument, result_type=result, **options.kwargs()
-            )
-        except ActivityError as error:
-            if is_cancelled_exception(error):
-                raise asyncio.CancelledError() from error
-            self._outcome_of(step, "failed", reason_of(error))
-            proposing = step == AssistedStep.PROPOSE
-            status = (
-                AssistedStatus.REJECTED
-                if proposing and is_refusal(error)
-                else AssistedStatus.FAILED
-            )
-            raise Ended(reasons_of(error), status=status) from error
-        self._outcome_of(step, "ok")
-        return value
+        """A refused proposal rejects the case; any other failure fails it."""
+        refused = AssistedStatus.REJECTED if step == AssistedStep.PROPOSE else AssistedStatus.FAILED
+        return await self._saga.step(
+            step, activity, argument, result, options, refused=refused, failed=AssistedStatus.FAILED
+        )
 
     # -- queries and updates -------------------------------------------------
 
@@ -372,33 +347,10 @@ class AssistedRedemptionWorkflow:
     # -- state helpers -------------------------------------------------------
 
     def _outcome_of(self, step: AssistedStep, status: str, detail: str = "") -> None:
-        self._state.steps.append(
-            AssistedStepOutcome(step=step, status=status, at=workflow.now(), detail=detail)
-        )
+        self._saga.record(step, status, detail)
 
     def _set_status(self, status: AssistedStatus, step: AssistedStep | None = None) -> None:
-        self._state.status = status
-        if step is not None:
-            self._state.current_step = step
-        self._publish()
-
-    def _finish(self, status: AssistedStatus) -> None:
-        self._state.current_step = None
-        self._state.finished_at = workflow.now()
-        self._set_status(status)
-
-    def _publish(self) -> None:
-        """Search attributes as for redemptions (channel ``assisted``) and a memo summary."""
-        updates: list[SearchAttributeUpdate[Any]] = [
-            search.MEMBER_ID.value_set(self._state.member_id),
-            search.CHANNEL.value_set(ASSISTED_CHANNEL),
-            search.STATUS.value_set(self._state.status.value),
-            search.POINTS.value_set(self._state.points),
-        ]
-        if self._state.reward_id:
-            updates.append(search.REWARD_ID.value_set(self._state.reward_id))
-        workflow.upsert_search_attributes(updates)
-        workflow.upsert_memo({"summary": self._state.summary()})
+        self._saga.set_status(status, step)
 
 
 def _system(outcome: FinalOutcome, reason: str, points: int | None = None) -> AssistedDecision:

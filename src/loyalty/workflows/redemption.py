@@ -15,11 +15,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts import redemption as act
-    from loyalty.contracts import search
     from loyalty.contracts.redemption import (
         QUERY_STATE,
         REDEMPTION_WORKFLOW,
@@ -39,23 +38,13 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         step_key,
     )
-    from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
     from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
-    from loyalty.workflows.saga import CompensationStack
+    from loyalty.workflows.saga import CompensationStack, Ended, Saga
 
 T = TypeVar("T", bound=BaseModel)
 
 # Runs started before this patch decide with four activities; see _check_step_by_step.
 DECIDE_REDEMPTION_PATCH = "decide-redemption"
-
-
-class Refused(Exception):
-    """A business refusal: the saga ends ``rejected`` (or ``failed`` after side effects)."""
-
-    def __init__(self, reasons: list[str], *, status: RedemptionStatus) -> None:
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
-        self.status = status
 
 
 class CancelRequested(Exception):
@@ -77,6 +66,7 @@ class RedemptionWorkflow:
             device_id=request.device_id,
             started_at=workflow.now(),
         )
+        self._saga = Saga(self._state, outcome=StepOutcome)
         self._compensations = CompensationStack()
         self._cancel: CancelRequest | None = None
         self._review: tuple[str, ReviewDecision] | None = None
@@ -84,12 +74,12 @@ class RedemptionWorkflow:
 
     @workflow.run
     async def run(self, request: RedemptionRequest) -> RedemptionState:
-        self._publish()
+        self._saga.publish()
         try:
             await self._redeem()
-        except Refused as refusal:
-            self._state.reasons.extend(refusal.reasons)
-            await self._unwind(refusal.status)
+        except Ended as ended:
+            self._state.reasons.extend(ended.reasons)
+            await self._unwind(RedemptionStatus(ended.status))
         except CancelRequested:
             assert self._cancel is not None
             self._state.reasons.append(f"cancelled by {self._cancel.requested_by}")
@@ -132,7 +122,7 @@ class RedemptionWorkflow:
             self._outcome(Step.PRICE_OFFER, "ok")
             self._state.points, self._state.breakdown = decision.price.total, decision.price.lines
         if decision.outcome == "reject":
-            raise Refused(decision.reasons, status=RedemptionStatus.REJECTED)
+            raise Ended(decision.reasons, status=RedemptionStatus.REJECTED)
         if decision.outcome == "review":
             await self._await_review(decision.reasons)
         assert decision.price is not None  # proceed and review are priced
@@ -159,13 +149,13 @@ class RedemptionWorkflow:
             Step.CHECK_ELIGIBILITY, act.CHECK_ELIGIBILITY, check, act.EligibilityVerdict, CHECK
         )
         if not eligibility.eligible:
-            raise Refused(eligibility.reasons, status=RedemptionStatus.REJECTED)
+            raise Ended(eligibility.reasons, status=RedemptionStatus.REJECTED)
         fraud = await self._step(
             Step.ASSESS_FRAUD, act.ASSESS_FRAUD, check, act.FraudVerdict, CHECK
         )
         self._state.fraud_verdict, self._state.fraud_score = fraud.verdict, fraud.score
         if fraud.verdict == "deny":
-            raise Refused(
+            raise Ended(
                 ["fraud check denied the redemption", *fraud.reasons],
                 status=RedemptionStatus.REJECTED,
             )
@@ -174,7 +164,7 @@ class RedemptionWorkflow:
         price = await self._step(Step.PRICE_OFFER, act.PRICE_OFFER, check, act.OfferPrice, CHECK)
         self._state.points, self._state.breakdown = price.total, price.lines
         if balance.available < price.total:
-            raise Refused(
+            raise Ended(
                 [f"insufficient points: {balance.available} available, {price.total} required"],
                 status=RedemptionStatus.REJECTED,
             )
@@ -245,8 +235,7 @@ class RedemptionWorkflow:
                 actor="saga",
             ),
         )
-        self._set_status(RedemptionStatus.COMPLETED)
-        await self._finish("redemption.completed")
+        await self._finish(RedemptionStatus.COMPLETED, "redemption.completed")
 
     async def _await_review(self, reasons: list[str]) -> None:
         self._state.reasons.extend(reasons)
@@ -261,7 +250,7 @@ class RedemptionWorkflow:
         except TimeoutError:
             self._state.review_outcome = "timed_out"
             self._outcome(Step.AWAIT_REVIEW, "failed", "review timed out")
-            raise Refused(["fraud review timed out"], status=RedemptionStatus.REJECTED) from None
+            raise Ended(["fraud review timed out"], status=RedemptionStatus.REJECTED) from None
         self._check_cancel()
         assert self._review is not None
         outcome, decision = self._review
@@ -272,7 +261,7 @@ class RedemptionWorkflow:
             f"{outcome} by {decision.agent_id}: {decision.reason}",
         )
         if outcome != "approved":
-            raise Refused(
+            raise Ended(
                 [f"fraud review rejected by {decision.agent_id}: {decision.reason}"],
                 status=RedemptionStatus.REJECTED,
             )
@@ -281,23 +270,18 @@ class RedemptionWorkflow:
     async def _step(
         self, step: Step, activity: str, argument: BaseModel, result: type[T], options: StepOptions
     ) -> T:
-        """Run one saga step; a non-retryable refusal ends the saga with its reasons."""
+        """Run one saga step; a refusal before points were reserved ends it ``rejected``."""
         self._check_cancel()
-        self._state.current_step = step
-        try:
-            value: T = await workflow.execute_activity(
-                activity, argument, result_type=result, **options.kwargs()
-            )
-        except ActivityError as error:
-            if is_cancelled_exception(error):
-                self._outcome(step, "failed", "cancelled")
-                raise asyncio.CancelledError() from error
-            self._outcome(step, "failed", reason_of(error))
-            refused_cleanly = is_refusal(error) and not self._side_effects_landed()
-            status = RedemptionStatus.REJECTED if refused_cleanly else RedemptionStatus.FAILED
-            raise Refused(reasons_of(error), status=status) from error
-        self._outcome(step, "ok")
-        return value
+        refused = RedemptionStatus.FAILED if self._reserved() else RedemptionStatus.REJECTED
+        return await self._saga.step(
+            step,
+            activity,
+            argument,
+            result,
+            options,
+            refused=refused,
+            failed=RedemptionStatus.FAILED,
+        )
 
     async def _unwind(self, status: RedemptionStatus) -> None:
         """Run compensations in reverse; if any fails, wait for an operator until none does."""
@@ -317,13 +301,11 @@ class RedemptionWorkflow:
                 break
             failed = await self._compensations.unwind(self._outcome)
         self._state.failed_compensations = failed
-        self._set_status(status)
         compensated = any(outcome.status == "compensated" for outcome in self._state.steps)
-        await self._finish("redemption.compensated" if compensated else "redemption.failed")
+        await self._finish(status, "redemption.compensated" if compensated else "redemption.failed")
 
-    async def _finish(self, event: str) -> None:
-        self._state.current_step = None
-        self._state.finished_at = workflow.now()
+    async def _finish(self, status: RedemptionStatus, event: str) -> None:
+        self._saga.finish(status)
         await self._record()
         await self._notify(event)
 
@@ -417,7 +399,7 @@ class RedemptionWorkflow:
                 type="invalid_state",
             )
 
-    def _side_effects_landed(self) -> bool:
+    def _reserved(self) -> bool:
         """Whether points were reserved: from then on a failure is ``failed``, not ``rejected``."""
         return any(o.step == Step.RESERVE_POINTS and o.status == "ok" for o in self._state.steps)
 
@@ -429,25 +411,7 @@ class RedemptionWorkflow:
         return step_key(self._state.redemption_id, step)
 
     def _outcome(self, step: Step, status: str, detail: str = "") -> None:
-        self._state.steps.append(
-            StepOutcome(step=step, status=status, at=workflow.now(), detail=detail)
-        )
+        self._saga.record(step, status, detail)
 
     def _set_status(self, status: RedemptionStatus, step: Step | None = None) -> None:
-        self._state.status = status
-        if step is not None:
-            self._state.current_step = step
-        self._publish()
-
-    def _publish(self) -> None:
-        """Keep search attributes and the memo in step with the state."""
-        workflow.upsert_search_attributes(
-            [
-                search.MEMBER_ID.value_set(self._state.member_id),
-                search.REWARD_ID.value_set(self._state.reward_id),
-                search.CHANNEL.value_set(self._state.channel),
-                search.STATUS.value_set(self._state.status.value),
-                search.POINTS.value_set(self._state.points),
-            ]
-        )
-        workflow.upsert_memo({"summary": self._state.summary()})
+        self._saga.set_status(status, step)

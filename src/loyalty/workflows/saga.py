@@ -1,21 +1,124 @@
-"""A compensation stack: register undo steps as the saga advances, run them in reverse.
+"""What the long workflows share: steps with recorded outcomes, status, visibility, compensation.
 
-Each compensation is itself an idempotent activity, retried by its policy; one
-that still fails does not stop the others. The failed ones stay on the stack,
-so an operator's retry runs exactly those again.
+:class:`Saga` is the platform half of a workflow whose state records every
+step: run an activity as a step, record its outcome with the time, turn a
+business refusal into :class:`Ended` and a cancellation into
+``asyncio.CancelledError``, keep the search attributes and the memo in step
+with the state. The workflow keeps the business half: which steps, in which
+order, and what a result means.
+
+:class:`CompensationStack` registers undo steps as a saga advances and runs
+them in reverse.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from loyalty.contracts.redemption import Step
-from loyalty.workflows.options import COMPENSATION
+from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
+from loyalty.workflows.options import COMPENSATION, StepOptions
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Ended(Exception):
+    """The workflow ends here with ``status`` and these reasons."""
+
+    def __init__(self, reasons: list[str], *, status: StrEnum) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+        self.status = status
+
+
+class TrackedState(Protocol):
+    """A workflow state that records its steps and shows itself in the Temporal UI."""
+
+    status: Any
+    current_step: Any
+    steps: list[Any]
+    finished_at: dt.datetime | None
+
+    def summary(self) -> str: ...
+
+    def search_attributes(self) -> list[SearchAttributeUpdate[Any]]: ...
+
+
+class Saga:
+    """Steps, outcomes, status and visibility of one workflow's ``state``.
+
+    Args:
+        state: The workflow's state, changed in place.
+        outcome: Builds one recorded outcome (``step``, ``status``, ``at``, ``detail``).
+    """
+
+    def __init__(self, state: TrackedState, *, outcome: Callable[..., Any]) -> None:
+        self._state = state
+        self._outcome = outcome
+
+    def record(self, step: StrEnum, status: str, detail: str = "") -> None:
+        self._state.steps.append(
+            self._outcome(step=step, status=status, at=workflow.now(), detail=detail)
+        )
+
+    def set_status(self, status: StrEnum, step: StrEnum | None = None) -> None:
+        self._state.status = status
+        if step is not None:
+            self._state.current_step = step
+        self.publish()
+
+    def finish(self, status: StrEnum) -> None:
+        self._state.current_step = None
+        self._state.finished_at = workflow.now()
+        self.set_status(status)
+
+    def publish(self) -> None:
+        """Keep the search attributes and the memo in step with the state."""
+        workflow.upsert_search_attributes(self._state.search_attributes())
+        workflow.upsert_memo({"summary": self._state.summary()})
+
+    async def step(
+        self,
+        step: StrEnum,
+        activity: str,
+        argument: BaseModel,
+        result: type[T],
+        options: StepOptions,
+        *,
+        refused: StrEnum,
+        failed: StrEnum,
+    ) -> T:
+        """Run ``activity`` as ``step`` and record its outcome.
+
+        Raises:
+            Ended: with ``refused`` for a business refusal, ``failed`` for any
+                other failure (after the activity's retries), and the reasons.
+            asyncio.CancelledError: the activity was cancelled with the workflow.
+        """
+        self._state.current_step = step
+        try:
+            value: T = await workflow.execute_activity(
+                activity, argument, result_type=result, **options.kwargs()
+            )
+        except ActivityError as error:
+            if is_cancelled_exception(error):
+                self.record(step, "failed", "cancelled")
+                raise asyncio.CancelledError() from error
+            self.record(step, "failed", reason_of(error))
+            status = refused if is_refusal(error) else failed
+            raise Ended(reasons_of(error), status=status) from error
+        self.record(step, "ok")
+        return value
 
 
 @dataclass(frozen=True)
@@ -26,6 +129,12 @@ class Compensation:
 
 
 class CompensationStack:
+    """Each compensation is itself an idempotent activity, retried by its policy.
+
+    One that still fails does not stop the others. The failed ones stay on
+    the stack, so an operator's retry runs exactly those again.
+    """
+
     def __init__(self) -> None:
         self._pending: list[Compensation] = []
 
