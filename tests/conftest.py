@@ -122,6 +122,27 @@ def new_member(sessions: sessionmaker[Session], ledger: Ledger) -> MemberFactory
     return make
 
 
+RewardFactory = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def new_reward(sessions: sessionmaker[Session]) -> RewardFactory:
+    """Make a reward of its own (e.g. with little stock), so tests never share its inventory."""
+
+    def make(*, inventory: int | None = 3, cost: int = 1_000, min_tier: str = "bronze") -> str:
+        reward_id = unique_id("R")
+        with sessions.begin() as session:
+            upsert_reward(
+                session,
+                reward=_reward(
+                    reward_id, "Test reward", "gift_card", cost, min_tier, inventory, "giftly", None
+                ),
+            )
+        return reward_id
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def partner_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnerSimulator]:
     """A real partner simulator process, shared by the whole run."""

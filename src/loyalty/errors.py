@@ -20,6 +20,7 @@ but ``UnavailableError``.
      │    └── partners.PartnerRejectedError  the partner said no
      ├── InvalidStateError             the target exists but is in the wrong state
      │    │                            (hold already captured, refund beyond capture, ...)
+     │    ├── HoldCancelledError            a hold arrived after its saga released it
      │    └── api.errors.TooLateError        cancel or decide after the point of no return
      ├── UnavailableError              a dependency is down or slow: the only branch
      │    │                            that is worth retrying
@@ -59,6 +60,12 @@ class IdempotencyConflictError(LoyaltyError):
 
 class InvalidStateError(LoyaltyError):
     code = "invalid_state"
+
+
+class HoldCancelledError(InvalidStateError):
+    """A hold arrived under a key its saga had already released: it is refused."""
+
+    code = "hold_cancelled"
 
 
 class BusinessRefusal(LoyaltyError):

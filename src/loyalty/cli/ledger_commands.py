@@ -144,9 +144,10 @@ def reconcile_command(
         as_json=as_json,
         text=lambda f: (
             "\n".join(
-                [f"{d.member_id}: {d.check} projected {d.projected} derived {d.derived}" for d in f]
+                [f"{d.subject}: {d.check} projected {d.projected} derived {d.derived}" for d in f]
             )
-            or "reconciled: every account matches its entries, lots and holds"
+            or "reconciled: every account matches its entries, lots and holds;"
+            " every reward its stock"
         ),
     )
     if found:

@@ -40,13 +40,20 @@ def ensure_member(
     return get_member(session, member_id=member_id)
 
 
+# Stock moves only through ledger operations (holds, releases, refunds) and
+# restocking: a catalog update never overwrites it.
+_STOCK = ("inventory", "stock_received")
+
+
 def upsert_reward(session: Session, *, reward: Reward) -> None:
-    """Insert or update a catalog entry; the catalog is reference data, not a ledger."""
+    """Insert a catalog entry with its initial stock, or update its description and terms."""
     values = {c.name: getattr(reward, c.name) for c in Reward.__table__.columns}
+    values["stock_received"] = values["inventory"]
+    terms = {name: value for name, value in values.items() if name not in _STOCK}
     session.execute(
         insert(Reward)
         .values(**values)
-        .on_conflict_do_update(index_elements=[Reward.id], set_=values)
+        .on_conflict_do_update(index_elements=[Reward.id], set_=terms)
     )
 
 

@@ -85,6 +85,8 @@ class Reward(Base):
     point_cost: Mapped[int] = mapped_column(BigInteger)
     min_tier: Mapped[str] = mapped_column(String(16))
     inventory: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Every unit ever put in stock; None with unlimited inventory (see reconcile).
+    stock_received: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     partner: Mapped[str] = mapped_column(String(64))
     regions: Mapped[list[str] | None] = mapped_column(ARRAY(String), nullable=True)
@@ -92,6 +94,11 @@ class Reward(Base):
     __table_args__ = (
         CheckConstraint("point_cost > 0", name="reward_cost_positive"),
         CheckConstraint("inventory IS NULL OR inventory >= 0", name="reward_inventory"),
+        CheckConstraint(
+            "(inventory IS NULL) = (stock_received IS NULL) AND"
+            " (stock_received IS NULL OR stock_received >= inventory)",
+            name="reward_stock_tracked",
+        ),
     )
 
 
@@ -153,7 +160,12 @@ class PointLot(Base):
 
 
 class Hold(Base):
-    """Points reserved for one redemption until they are captured or released."""
+    """Points (and units of stock) reserved for one redemption until captured or released.
+
+    ``units`` of ``reward_id`` leave the reward's inventory with the hold, come
+    back on release, stay consumed on capture; ``units_restocked`` counts the
+    units refunds put back.
+    """
 
     __tablename__ = "holds"
 
@@ -163,6 +175,9 @@ class Hold(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     reversed_points: Mapped[int] = mapped_column(BigInteger, default=0)
     reference: Mapped[str] = mapped_column(String(200), default="")
+    reward_id: Mapped[str | None] = mapped_column(ForeignKey("rewards.id"), nullable=True)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    units_restocked: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
@@ -171,6 +186,36 @@ class Hold(Base):
         CheckConstraint(
             "reversed_points >= 0 AND reversed_points <= points", name="hold_reversal_bounded"
         ),
+        CheckConstraint(
+            "units >= 0 AND units_restocked BETWEEN 0 AND units", name="hold_units_bounded"
+        ),
+        Index("ix_holds_reward_status", "reward_id", "status"),
+        Index("ix_holds_status_created", "status", "created_at"),
+    )
+
+
+class HoldTombstone(Base):
+    """A hold key released before any hold existed: a hold arriving late under it is refused."""
+
+    __tablename__ = "hold_tombstones"
+
+    hold_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class BudgetPeriod(Base):
+    """The row a discretionary credit locks: one per purpose and month (see ``discretionary``)."""
+
+    __tablename__ = "budget_periods"
+
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+    __table_args__ = (
+        CheckConstraint("purpose IN ('goodwill', 'retention')", name="budget_purpose"),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="budget_month_start"),
     )
 
 

@@ -16,16 +16,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.errors import (
+    HoldCancelledError,
     IdempotencyConflictError,
     InvalidStateError,
     NotFoundError,
     ValidationError,
 )
-from loyalty.ledger import lots, reads, reconcile
+from loyalty.ledger import lots, reads, reconcile, stock
 from loyalty.ledger.idempotency import (
     entry_by_key,
     find_replay,
@@ -33,7 +35,14 @@ from loyalty.ledger.idempotency import (
     require_key,
     to_result,
 )
-from loyalty.ledger.models import Account, Hold, HoldAllocation, LedgerEntry, PointLot
+from loyalty.ledger.models import (
+    Account,
+    Hold,
+    HoldAllocation,
+    HoldTombstone,
+    LedgerEntry,
+    PointLot,
+)
 from loyalty.ledger.results import Balance, Discrepancy, EntryResult, EntryView, ExpiryRun
 
 Clock = Callable[[], dt.datetime]
@@ -95,20 +104,48 @@ class Ledger:
             )
 
     def hold(
-        self, *, member_id: str, points: int, idempotency_key: str, reference: str = ""
+        self,
+        *,
+        member_id: str,
+        points: int,
+        idempotency_key: str,
+        reference: str = "",
+        reward_id: str | None = None,
+        units: int = 0,
     ) -> EntryResult:
-        """Reserve ``points`` from the oldest-expiring unexpired lots.
+        """Reserve ``points`` from the oldest-expiring unexpired lots, and ``units`` of stock.
 
         Raises:
+            HoldCancelledError: a release already came for this key (the saga gave up).
             InsufficientPointsError: the member cannot cover ``points``.
+            OutOfStockError: the reward has fewer than ``units`` left.
         """
         _require_points(points)
-        request = fingerprint("hold", member=member_id, points=points, reference=reference)
+        # Stock joins the fingerprint only when reserved, so a retry of a hold made
+        # before stock was tracked still matches its stored fingerprint.
+        with_stock = {"reward": reward_id, "units": units} if reward_id and units else {}
+        request = fingerprint(
+            "hold", member=member_id, points=points, reference=reference, **with_stock
+        )
         with self._transaction(member_id, idempotency_key, request) as op:
             if op.replay:
                 return op.replay
+            if op.session.get(HoldTombstone, idempotency_key) is not None:
+                raise HoldCancelledError(
+                    f"hold {idempotency_key} was released before it was made",
+                    reasons=["the redemption was cancelled before its points were reserved"],
+                )
             taken = lots.consume(op.session, member_id, points, self._clock())
-            hold = Hold(member_id=member_id, points=points, status="active", reference=reference)
+            if reward_id is not None and units:
+                stock.take(op.session, reward_id=reward_id, units=units)
+            hold = Hold(
+                member_id=member_id,
+                points=points,
+                status="active",
+                reference=reference,
+                reward_id=reward_id,
+                units=units,
+            )
             op.session.add(hold)
             op.session.flush()
             op.session.add_all(
@@ -124,9 +161,38 @@ class Ledger:
             if op.replay:
                 return op.replay
             hold = op.lock_hold(hold_id, expected_status="active")
-            lots.restore(op.session, self._allocations(op.session, hold_id), hold.points)
-            hold.status = "released"
-            return op.post("release", hold.points, -hold.points, hold_id=hold_id, reason=reason)
+            return _release(op, hold, reason=reason)
+
+    def release_key(
+        self, *, member_id: str, hold_key: str, idempotency_key: str, reason: str = ""
+    ) -> EntryResult | None:
+        """Release the hold made under ``hold_key``; None when there is nothing to release.
+
+        When no hold was made under the key yet, a tombstone is written under the
+        account lock, so a hold arriving late under that key is refused instead
+        of stranding the points. A hold already released (by the sweeper, say)
+        is left as it is.
+
+        Raises:
+            InvalidStateError: the hold was captured: a release cannot undo that.
+        """
+        request = fingerprint("release", key=hold_key)
+        with self._transaction(member_id, idempotency_key, request) as op:
+            if op.replay:
+                return op.replay
+            entry = entry_by_key(op.session, hold_key)
+            if entry is None or entry.hold_id is None:
+                _tombstone(op, hold_key, reason=reason)
+                return None
+            hold = op.lock_hold(entry.hold_id, expected_status=None)
+            if hold.status == "released":
+                return None
+            if hold.status != "active":
+                raise InvalidStateError(
+                    f"hold {hold.id} is {hold.status}; it cannot be released",
+                    reasons=[f"hold is already {hold.status}"],
+                )
+            return _release(op, hold, reason=reason)
 
     def capture(self, *, hold_id: int, idempotency_key: str, reason: str = "") -> EntryResult:
         """Spend an active hold: the held points leave the account for good."""
@@ -140,18 +206,30 @@ class Ledger:
             return op.post("capture", 0, -hold.points, hold_id=hold_id, reason=reason)
 
     def reverse(
-        self, *, hold_id: int, points: int, idempotency_key: str, reason: str, actor: str
+        self,
+        *,
+        hold_id: int,
+        points: int,
+        idempotency_key: str,
+        reason: str,
+        actor: str,
+        units: int = 0,
+        session: Session | None = None,
     ) -> EntryResult:
-        """Return captured points (a refund) with their original expiry dates.
+        """Return captured points (a refund) with their original expiry dates, and ``units``.
+
+        Pass ``session`` to post inside the caller's transaction (a refund records
+        itself in the same one); otherwise the reversal commits on its own.
 
         Raises:
-            InvalidStateError: the hold is not captured, or ``points`` exceeds what
-                is left to reverse (concurrent refunds serialize on the account lock).
+            InvalidStateError: the hold is not captured, or ``points`` or ``units``
+                exceed what is left to reverse (refunds serialize on the account lock).
         """
         _require_points(points)
         member_id = self._member_of_hold(hold_id)
-        request = fingerprint("reverse", hold=hold_id, points=points)
-        with self._transaction(member_id, idempotency_key, request) as op:
+        with_units = {"units": units} if units else {}
+        request = fingerprint("reverse", hold=hold_id, points=points, **with_units)
+        with self._transaction(member_id, idempotency_key, request, session=session) as op:
             if op.replay:
                 return op.replay
             hold = op.lock_hold(hold_id, expected_status="captured")
@@ -161,8 +239,9 @@ class Ledger:
                     f"cannot reverse {points} points of hold {hold_id}: only {left} left",
                     reasons=[f"refund of {points} exceeds the {left} points still captured"],
                 )
-            lots.restore(op.session, self._allocations(op.session, hold_id), points)
+            lots.restore(op.session, _allocations(op.session, hold_id), points)
             hold.reversed_points += points
+            stock.restock(op.session, hold, units=units)
             return op.post("reverse", points, 0, hold_id=hold_id, reason=reason, actor=actor)
 
     def adjust(
@@ -254,8 +333,12 @@ class Ledger:
             )
 
     def reconcile(self, *, member_id: str | None = None) -> list[Discrepancy]:
+        """Accounts (one, or all) and, for the whole ledger, reward stock."""
         with self._sessions() as session:
-            return reconcile.reconcile(session, member_id=member_id)
+            found = reconcile.reconcile(session, member_id=member_id)
+            if member_id is None:
+                found += reconcile.reconcile_stock(session)
+            return found
 
     def _expire_member(self, member_id: str, as_of: dt.datetime) -> tuple[int, int]:
         with self._sessions.begin() as session:
@@ -294,32 +377,58 @@ class Ledger:
             raise NotFoundError(f"hold {hold_id} not found")
         return member_id
 
-    @staticmethod
-    def _allocations(session: Session, hold_id: int) -> list[HoldAllocation]:
-        return list(
-            session.scalars(select(HoldAllocation).where(HoldAllocation.hold_id == hold_id)).all()
-        )
-
     @contextmanager
-    def _transaction(self, member_id: str, key: str, request_hash: str) -> Iterator[_Operation]:
+    def _transaction(
+        self, member_id: str, key: str, request_hash: str, *, session: Session | None = None
+    ) -> Iterator[_Operation]:
         """Begin, lock the account, look up the key; commit on success, else roll back.
 
+        With ``session``, join the caller's transaction instead (the caller commits).
         A key reused by another member's concurrent first call surfaces as a
         unique violation on insert; it is reported as the conflict it is.
         """
         require_key(key)
-        with self._sessions() as session:
-            try:
-                with session.begin():
-                    op = _Operation(session, _lock_account(session, member_id), key, request_hash)
-                    op.replay = find_replay(session, key, request_hash)
-                    yield op
-            except IntegrityError as error:
-                if _is_key_violation(error):
-                    raise IdempotencyConflictError(
-                        f"idempotency key {key!r} was already used with different arguments"
-                    ) from error
-                raise
+        try:
+            if session is not None:
+                yield self._operation(session, member_id, key, request_hash)
+                return
+            with self._sessions() as own, own.begin():
+                yield self._operation(own, member_id, key, request_hash)
+        except IntegrityError as error:
+            if _is_key_violation(error):
+                raise IdempotencyConflictError(
+                    f"idempotency key {key!r} was already used with different arguments"
+                ) from error
+            raise
+
+    @staticmethod
+    def _operation(session: Session, member_id: str, key: str, request_hash: str) -> _Operation:
+        op = _Operation(session, _lock_account(session, member_id), key, request_hash)
+        op.replay = find_replay(session, key, request_hash)
+        return op
+
+
+def _allocations(session: Session, hold_id: int) -> list[HoldAllocation]:
+    return list(
+        session.scalars(select(HoldAllocation).where(HoldAllocation.hold_id == hold_id)).all()
+    )
+
+
+def _release(op: _Operation, hold: Hold, *, reason: str) -> EntryResult:
+    """Give an active hold's points back to their lots and its units back to stock."""
+    lots.restore(op.session, _allocations(op.session, hold.id), hold.points)
+    stock.give_back(op.session, hold)
+    hold.status = "released"
+    return op.post("release", hold.points, -hold.points, hold_id=hold.id, reason=reason)
+
+
+def _tombstone(op: _Operation, hold_key: str, *, reason: str) -> None:
+    """Remember that ``hold_key`` was released before any hold (idempotent)."""
+    op.session.execute(
+        insert(HoldTombstone)
+        .values(hold_key=hold_key, member_id=op.account.member_id, reason=reason)
+        .on_conflict_do_nothing(index_elements=[HoldTombstone.hold_key])
+    )
 
 
 def _is_key_violation(error: IntegrityError) -> bool:
@@ -358,9 +467,9 @@ class _Operation:
         self.session.flush()
         return lot
 
-    def lock_hold(self, hold_id: int, *, expected_status: str) -> Hold:
+    def lock_hold(self, hold_id: int, *, expected_status: str | None) -> Hold:
         hold = self.session.scalars(select(Hold).where(Hold.id == hold_id).with_for_update()).one()
-        if hold.status != expected_status:
+        if expected_status is not None and hold.status != expected_status:
             raise InvalidStateError(
                 f"hold {hold_id} is {hold.status}, not {expected_status}",
                 reasons=[f"hold is already {hold.status}"],

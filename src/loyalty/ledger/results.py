@@ -62,9 +62,13 @@ class EntryView:
 
 @dataclass(frozen=True)
 class Discrepancy:
-    """One account whose projection disagrees with what explains it."""
+    """One projection that disagrees with what explains it.
 
-    member_id: str
+    ``subject`` is the member id for the account checks and the reward id for
+    ``inventory_vs_holds``.
+    """
+
+    subject: str
     check: str
     projected: int
     derived: int

@@ -263,10 +263,10 @@ def test_reconcile_reports_a_tampered_projection(
     sessions: sessionmaker[Session], ledger: Ledger, new_member: MemberFactory
 ) -> None:
     member = new_member(points=10)
+    tamper = text("UPDATE accounts SET available = available + :n WHERE member_id = :m")
     with sessions.begin() as session:
-        session.execute(
-            text("UPDATE accounts SET available = available + 5 WHERE member_id = :m"),
-            {"m": member},
-        )
+        session.execute(tamper, {"n": 5, "m": member})
     checks = {d.check for d in ledger.reconcile(member_id=member)}
+    with sessions.begin() as session:  # undo: other tests reconcile the whole shared ledger
+        session.execute(tamper, {"n": -5, "m": member})
     assert checks == {"available_vs_entries", "available_vs_lots"}
