@@ -6,9 +6,13 @@ Run by name after an intended, versioned workflow change:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
+
+from temporalio.client import WorkflowFailureError
 
 from loyalty.contracts import redemption as act
 from loyalty.contracts.redemption import (
@@ -47,3 +51,13 @@ async def test_record_histories(
     )
     await handle.result()
     await save("review_approved", handle.id)
+
+    saga.faults.delay(act.RESERVE_POINTS, 1.0)  # cancelled from the Web UI while the hold lands
+    reserves = saga.faults.calls[act.RESERVE_POINTS]
+    handle = await saga.start(redemption_request(new_member(points=5_000)))
+    while saga.faults.calls[act.RESERVE_POINTS] == reserves:
+        await asyncio.sleep(0.05)
+    await handle.cancel()
+    with contextlib.suppress(WorkflowFailureError):
+        await handle.result()
+    await save("cancelled_during_hold", handle.id)

@@ -5,10 +5,11 @@ runs already in flight in production; this test catches it in CI. After an
 intended, versioned change, record new histories with
 ``.venv/bin/pytest tests/replay/record_histories.py``.
 
-``before_decide_patch_*`` were recorded before the ``decide-redemption``
-patch (four check activities); the others after it (one decision activity).
-Both must replay: the first prove the old branch is still there for runs
-that started on it, the second the new one.
+``before_<patch>_patch_*`` were recorded before that patch of the Redemption
+workflow (``decide-redemption``: four check activities instead of one;
+``safe-cancellation``: the old handling of cancels and failed compensations);
+the others with today's code. All must replay: the older ones prove each old
+branch is still there for runs that started on it.
 """
 
 from __future__ import annotations
@@ -38,5 +39,9 @@ async def test_recorded_history_replays_on_current_code(path: Path) -> None:
 
 def test_there_are_histories_to_replay() -> None:
     outcomes = {"happy_path", "compensated", "review_approved"}
-    before_patch = {f"before_decide_patch_{name}" for name in outcomes}
-    assert {p.stem for p in recorded()} >= outcomes | before_patch
+    before_patches = {
+        f"before_{patch}_patch_{name}"
+        for patch in ("decide", "safe_cancellation")
+        for name in outcomes
+    }
+    assert {p.stem for p in recorded()} >= outcomes | before_patches | {"cancelled_during_hold"}

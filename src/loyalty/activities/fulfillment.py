@@ -1,4 +1,8 @@
-"""Partner fulfillment steps: issue a voucher and void it, both idempotent by key at the partner."""
+"""Partner fulfillment steps: issue a voucher and void it, both idempotent by key at the partner.
+
+Each HTTP attempt heartbeats, so a partner call that retries for a while stays
+visibly alive, and a dead worker is noticed within the heartbeat timeout.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +33,13 @@ class FulfillmentActivities:
                 reward_id=request.reward_id,
                 member_id=request.member_id,
                 quantity=request.quantity,
-            )
+            ),
+            on_attempt=activity.heartbeat,
         )
         return Fulfillment(voucher_id=voucher.voucher_id, code=voucher.code, status=voucher.status)
 
     @activity.defn(name=VOID_FULFILLMENT)
     @business_errors
     def void_fulfillment(self, request: VoidFulfillment) -> VoidOutcome:
-        result = self._partner.void_voucher(request.idempotency_key)
+        result = self._partner.void_voucher(request.idempotency_key, on_attempt=activity.heartbeat)
         return VoidOutcome(status=result.status)

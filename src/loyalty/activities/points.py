@@ -2,8 +2,8 @@
 
 Compensations name the hold by the key that created it (``<workflow_id>:reserve_points``),
 never by an id returned from an earlier step: if the reserve landed but its
-answer was lost, the release still finds the hold; if it never landed, the
-release is a no-op.
+answer was lost, the release still finds the hold; if it has not landed yet,
+the release leaves a tombstone and the late hold is refused.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from loyalty.errors import NotFoundError
 from loyalty.ledger.repository import Ledger
 from loyalty.ledger.results import EntryResult
 
+_NOTHING = PointsMoved(hold_id=None, available_after=0, held_after=0, applied=False)
+
 
 def _moved(entry: EntryResult) -> PointsMoved:
     return PointsMoved(
@@ -45,15 +47,27 @@ class PointsActivities:
                 points=request.points,
                 idempotency_key=request.idempotency_key,
                 reference=request.reference,
+                reward_id=request.reward_id,
+                units=request.units,
             )
         )
 
     @activity.defn(name=RELEASE_POINTS)
     @business_errors
     def release_points(self, request: HoldRef) -> PointsMoved:
-        hold = self._ledger.find(idempotency_key=request.hold_key)
+        if request.member_id is not None:
+            released = self._ledger.release_key(
+                member_id=request.member_id,
+                hold_key=request.hold_key,
+                idempotency_key=request.idempotency_key,
+                reason=request.reason,
+            )
+            return _moved(released) if released else _NOTHING
+        hold = self._ledger.find(
+            idempotency_key=request.hold_key
+        )  # a payload from before tombstones
         if hold is None or hold.hold_id is None:
-            return PointsMoved(hold_id=None, available_after=0, held_after=0, applied=False)
+            return _NOTHING
         return _moved(
             self._ledger.release(
                 hold_id=hold.hold_id, idempotency_key=request.idempotency_key, reason=request.reason
@@ -77,11 +91,12 @@ class PointsActivities:
     def reverse_capture(self, request: ReverseCapture) -> PointsMoved:
         hold = self._ledger.find(idempotency_key=request.hold_key)
         if hold is None or hold.hold_id is None:
-            return PointsMoved(hold_id=None, available_after=0, held_after=0, applied=False)
+            return _NOTHING
         return _moved(
             self._ledger.reverse(
                 hold_id=hold.hold_id,
                 points=request.points,
+                units=request.units,
                 idempotency_key=request.idempotency_key,
                 reason=request.reason,
                 actor=request.actor,

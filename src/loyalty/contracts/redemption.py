@@ -110,6 +110,9 @@ class RedemptionRequest(Contract):
     requested_by: Identifier = "customer"
     trace_id: str | None = None
     review_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+    compensation_timeout_s: float = Field(
+        default=6 * 3600.0, gt=0, description="How long a compensation retries before an operator."
+    )
 
 
 class StepOutcome(Contract):
@@ -278,18 +281,27 @@ class RedemptionDecision(Contract):
 
 
 class ReservePoints(Contract):
+    """Hold ``points`` and, with ``reward_id``, ``units`` of its stock, in one transaction."""
+
     member_id: str
     points: int
     idempotency_key: str
     reference: str
+    reward_id: str | None = None
+    units: int = Field(default=0, ge=0)
 
 
 class HoldRef(Contract):
-    """Names a hold by the key that created it, so a compensation never needs its id."""
+    """Names a hold by the key that created it, so a compensation never needs its id.
+
+    With ``member_id``, a release that finds no hold leaves a tombstone under
+    the member's account lock, and a hold arriving late under the key is refused.
+    """
 
     hold_key: str
     idempotency_key: str
     reason: str = ""
+    member_id: str | None = None
 
 
 class ReverseCapture(Contract):
@@ -298,6 +310,7 @@ class ReverseCapture(Contract):
     idempotency_key: str
     reason: str
     actor: str
+    units: int = Field(default=0, ge=0)
 
 
 class PointsMoved(Contract):

@@ -24,7 +24,7 @@ late, which is harmless.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -126,17 +126,24 @@ class PartnerClient:
             name=f"partner:{base_url}",
         )
 
-    def issue_voucher(self, request: IssueVoucherRequest) -> Voucher:
+    def issue_voucher(
+        self, request: IssueVoucherRequest, *, on_attempt: Callable[[], None] | None = None
+    ) -> Voucher:
         """Issue a voucher, or return the one already issued under the same key.
+
+        ``on_attempt`` runs before every HTTP attempt (a Temporal activity
+        heartbeats there, so a long call with retries stays visibly alive).
 
         Raises:
             PartnerRejectedError: the partner refused (not retryable).
             PartnerConflictError: the key was used with another body, or voided first.
             PartnerUnavailableError: transient failures outlived the retries, or breaker open.
         """
-        return self._call("/vouchers", request, Voucher)
+        return self._call("/vouchers", request, Voucher, on_attempt)
 
-    def void_voucher(self, idempotency_key: str) -> VoidResult:
+    def void_voucher(
+        self, idempotency_key: str, *, on_attempt: Callable[[], None] | None = None
+    ) -> VoidResult:
         """Void the voucher issued under ``idempotency_key``; ``not_found`` if none was.
 
         Raises:
@@ -144,7 +151,10 @@ class PartnerClient:
             PartnerUnavailableError: transient failures outlived the retries, or breaker open.
         """
         return self._call(
-            "/vouchers/void", VoidVoucherRequest(idempotency_key=idempotency_key), VoidResult
+            "/vouchers/void",
+            VoidVoucherRequest(idempotency_key=idempotency_key),
+            VoidResult,
+            on_attempt,
         )
 
     @property
@@ -166,19 +176,27 @@ class PartnerClient:
     ) -> None:
         self.close()
 
-    def _call(self, path: str, body: BaseModel, result_type: type[_M]) -> _M:
+    def _call(
+        self,
+        path: str,
+        body: BaseModel,
+        result_type: type[_M],
+        on_attempt: Callable[[], None] | None,
+    ) -> _M:
         if self._breaker.opened:
             raise PartnerCircuitOpenError(
                 f"partner circuit open for {self._breaker.open_remaining}s more; call not sent"
             )
         # The breaker counts PartnerUnavailableError only; any other outcome closes it.
         with self._breaker:
-            response = self._send(path, body.model_dump(mode="json"))
+            response = self._send(path, body.model_dump(mode="json"), on_attempt)
             return self._parse(response, result_type)
 
-    def _send(self, path: str, payload: dict[str, object]) -> httpx.Response:
+    def _send(
+        self, path: str, payload: dict[str, object], on_attempt: Callable[[], None] | None
+    ) -> httpx.Response:
         try:
-            return self._retrying(self._attempt, path, payload)
+            return self._retrying(self._attempt, path, payload, on_attempt)
         except _TransientStatus as exc:
             status = exc.response.status_code
             _log.warning("partner.unavailable", path=path, status=status)
@@ -191,7 +209,11 @@ class PartnerClient:
                 f"partner unreachable on {path}: {type(exc).__name__}"
             ) from exc
 
-    def _attempt(self, path: str, payload: dict[str, object]) -> httpx.Response:
+    def _attempt(
+        self, path: str, payload: dict[str, object], on_attempt: Callable[[], None] | None
+    ) -> httpx.Response:
+        if on_attempt is not None:
+            on_attempt()
         response = self._http.post(path, json=payload)
         if response.status_code == 429 or response.status_code >= 500:
             raise _TransientStatus(response)

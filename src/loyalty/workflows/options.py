@@ -5,8 +5,9 @@
 - partner: the client retries inside one attempt (attempts x (connect + read) + backoff),
   so the start-to-close timeout covers that, and Temporal retries the whole call
   with a slower backoff while the breaker recovers.
-- compensation: must eventually succeed; after the attempts run out the saga
-  names the failed compensation and waits for an operator.
+- compensation: must eventually succeed; it retries with a slow backoff for
+  hours (the request's ``compensation_timeout_s``) before the saga names it and
+  waits for an operator.
 - best effort: record and notify; a few tries, then move on.
 - propose: a chat model may take a while and fail transiently; a few slow retries
   (a retry after the proposal was logged returns the logged one).
@@ -14,15 +15,20 @@
   after each policy, so a dead worker is noticed within the heartbeat timeout.
 Business refusals are non-retryable application errors, so none of these
 policies ever retries a "no".
+
+Every step of the saga waits for its cancellation to complete
+(``WAIT_CANCELLATION_COMPLETED``): a cancel never lets the saga run ahead of a
+write that is still landing, so a compensation always sees what it undoes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityCancellationType
 
 
 @dataclass(frozen=True)
@@ -30,15 +36,24 @@ class StepOptions:
     start_to_close: timedelta
     retry: RetryPolicy
     heartbeat: timedelta | None = None
+    schedule_to_close: timedelta | None = None
 
-    def kwargs(self) -> dict[str, Any]:
+    def kwargs(self, *, wait_for_cancellation: bool = False) -> dict[str, Any]:
         options: dict[str, Any] = {
             "start_to_close_timeout": self.start_to_close,
             "retry_policy": self.retry,
         }
         if self.heartbeat is not None:
             options["heartbeat_timeout"] = self.heartbeat
+        if self.schedule_to_close is not None:
+            options["schedule_to_close_timeout"] = self.schedule_to_close
+        if wait_for_cancellation:
+            options["cancellation_type"] = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
         return options
+
+    def within(self, budget: timedelta) -> StepOptions:
+        """These options, retried until ``budget`` runs out (schedule-to-close)."""
+        return replace(self, schedule_to_close=budget)
 
 
 def _retry(initial: float, maximum: float, attempts: int) -> RetryPolicy:
@@ -52,8 +67,11 @@ def _retry(initial: float, maximum: float, attempts: int) -> RetryPolicy:
 
 CHECK = StepOptions(timedelta(seconds=15), _retry(0.5, 10, 12))
 LEDGER = StepOptions(timedelta(seconds=30), _retry(0.5, 30, 25))
-PARTNER = StepOptions(timedelta(seconds=30), _retry(2, 60, 10))
+PARTNER = StepOptions(timedelta(seconds=30), _retry(2, 60, 10), heartbeat=timedelta(seconds=15))
 COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 30, 8))
+# Compensations of runs started after the safe-cancellation patch: unlimited attempts,
+# bounded by the request's compensation_timeout_s (hours) through within().
+PATIENT_COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 300, 0))
 BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))
 PROPOSE = StepOptions(timedelta(minutes=2), _retry(2, 30, 5))
 INGEST = StepOptions(timedelta(minutes=30), _retry(2, 60, 5), heartbeat=timedelta(minutes=2))

@@ -5,17 +5,27 @@ operator intervention, final bookkeeping); ``_redeem`` is the business path.
 Every side effect is an activity with key ``<workflow_id>:<step>``, and each
 compensation is registered *before* the call it undoes: the call can land while
 its answer is lost, and every compensation is a no-op when nothing happened.
+
+Cancellation (runs started after the ``safe-cancellation`` patch): a cancel,
+by update or from Temporal (the Web UI), wins at every moment until the
+capture starts, the one point of no return. Each step waits for its own
+cancellation to complete, so a write still landing is seen and undone; a
+cancel that lands during a best-effort step is not swallowed; the capture,
+the compensations and the wait for an operator run to their end whatever
+arrives; and the unwind stops at a compensation that fails (see
+``CompensationStack``), keeping the hold until an operator decides.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts import redemption as act
@@ -38,13 +48,27 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         step_key,
     )
-    from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
-    from loyalty.workflows.saga import CompensationStack, Ended, Saga
+    from loyalty.workflows.options import (
+        BEST_EFFORT,
+        CHECK,
+        LEDGER,
+        PARTNER,
+        PATIENT_COMPENSATION,
+        StepOptions,
+    )
+    from loyalty.workflows.saga import CompensationStack, Ended, Saga, uncancellable
 
 T = TypeVar("T", bound=BaseModel)
 
 # Runs started before this patch decide with four activities; see _check_step_by_step.
 DECIDE_REDEMPTION_PATCH = "decide-redemption"
+# Runs started before this patch handle cancellation and failed compensations the
+# old way (see the module docstring for the new one).
+SAFE_CANCELLATION_PATCH = "safe-cancellation"
+
+
+TOO_LATE = "a cancel arrived while the points were being captured: too late, completed"
+SETTLING = "a cancel arrived while the saga was compensating or settling; it settles first"
 
 
 class CancelRequested(Exception):
@@ -71,24 +95,27 @@ class RedemptionWorkflow:
         self._cancel: CancelRequest | None = None
         self._review: tuple[str, ReviewDecision] | None = None
         self._operator: tuple[str, OperatorAction] | None = None
+        self._safe = False
+        self._cancellable = True  # until the capture starts or the unwind begins
 
     @workflow.run
     async def run(self, request: RedemptionRequest) -> RedemptionState:
+        self._safe = workflow.patched(SAFE_CANCELLATION_PATCH)
         self._saga.publish()
         try:
             await self._redeem()
         except Ended as ended:
             self._state.reasons.extend(ended.reasons)
-            await self._unwind(RedemptionStatus(ended.status))
+            await self._carefully(self._unwind(RedemptionStatus(ended.status)))
         except CancelRequested:
             assert self._cancel is not None
             self._state.reasons.append(f"cancelled by {self._cancel.requested_by}")
-            await self._unwind(RedemptionStatus.CANCELLED)
+            await self._carefully(self._unwind(RedemptionStatus.CANCELLED))
         except asyncio.CancelledError:
             self._state.reasons.append("cancelled through Temporal")
-            await self._unwind(RedemptionStatus.CANCELLED)
+            await self._carefully(self._unwind(RedemptionStatus.CANCELLED))
             raise
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._carefully(workflow.wait_condition(workflow.all_handlers_finished))
         return self._state
 
     async def _redeem(self) -> None:
@@ -179,6 +206,7 @@ class RedemptionWorkflow:
                 hold_key=hold_key,
                 idempotency_key=self._key(Step.RELEASE_POINTS),
                 reason="redemption compensated",
+                member_id=self._request.member_id,
             ),
         )
         moved = await self._step(
@@ -189,6 +217,8 @@ class RedemptionWorkflow:
                 points=points,
                 idempotency_key=hold_key,
                 reference=self._state.redemption_id,
+                reward_id=self._request.reward_id,
+                units=self._request.quantity,
             ),
             act.PointsMoved,
             LEDGER,
@@ -213,6 +243,17 @@ class RedemptionWorkflow:
             PARTNER,
         )
         self._state.voucher_id, self._state.voucher_code = voucher.voucher_id, voucher.code
+        if not self._safe:
+            await self._complete(hold_key, points)
+            return
+        self._check_cancel()  # the last moment a cancel wins
+        self._cancellable = False
+        await uncancellable(
+            self._complete(hold_key, points), on_cancel=lambda: self._note(TOO_LATE)
+        )
+
+    async def _complete(self, hold_key: str, points: int) -> None:
+        """Capture, the point of no return, then finish; from here on a cancel is too late."""
         await self._step(
             Step.CAPTURE_POINTS,
             act.CAPTURE_POINTS,
@@ -233,6 +274,7 @@ class RedemptionWorkflow:
                 idempotency_key=self._key(Step.REVERSE_CAPTURE),
                 reason="redemption compensated",
                 actor="saga",
+                units=self._request.quantity,
             ),
         )
         await self._finish(RedemptionStatus.COMPLETED, "redemption.completed")
@@ -271,9 +313,10 @@ class RedemptionWorkflow:
         self, step: Step, activity: str, argument: BaseModel, result: type[T], options: StepOptions
     ) -> T:
         """Run one saga step; a refusal before points were reserved ends it ``rejected``."""
-        self._check_cancel()
+        if self._cancellable:
+            self._check_cancel()
         refused = RedemptionStatus.FAILED if self._reserved() else RedemptionStatus.REJECTED
-        return await self._saga.step(
+        value = await self._saga.step(
             step,
             activity,
             argument,
@@ -281,11 +324,16 @@ class RedemptionWorkflow:
             options,
             refused=refused,
             failed=RedemptionStatus.FAILED,
+            wait_for_cancellation=self._safe,
         )
+        if self._safe and self._cancellable:
+            self._check_cancel()  # a cancel that arrived while the step landed
+        return value
 
     async def _unwind(self, status: RedemptionStatus) -> None:
-        """Run compensations in reverse; if any fails, wait for an operator until none does."""
-        failed = await self._compensations.unwind(self._outcome)
+        """Run compensations in reverse; while any is owed, wait for an operator."""
+        self._cancellable = False
+        failed = await self._compensate()
         while failed:
             self._state.failed_compensations = failed
             # Clear the slot before the status admits operator updates, with no await
@@ -299,10 +347,25 @@ class RedemptionWorkflow:
             self._state.reasons.append(f"operator {by.operator_id} chose {action}: {by.reason}")
             if action == "resolve":
                 break
-            failed = await self._compensations.unwind(self._outcome)
+            failed = await self._compensate()
         self._state.failed_compensations = failed
         compensated = any(outcome.status == "compensated" for outcome in self._state.steps)
         await self._finish(status, "redemption.compensated" if compensated else "redemption.failed")
+
+    async def _compensate(self) -> list[Step]:
+        if not self._safe:
+            return await self._compensations.unwind(self._outcome)
+        budget = timedelta(seconds=self._request.compensation_timeout_s)
+        return await self._compensations.unwind(
+            self._outcome, options=PATIENT_COMPENSATION.within(budget), stop_at_failure=True
+        )
+
+    async def _carefully(self, awaitable: Awaitable[None]) -> None:
+        """What a cancel must not break: the unwind, an operator's decision, the last handlers."""
+        if not self._safe:
+            await awaitable
+            return
+        await uncancellable(awaitable, on_cancel=lambda: self._note(SETTLING))
 
     async def _finish(self, status: RedemptionStatus, event: str) -> None:
         self._saga.finish(status)
@@ -320,10 +383,16 @@ class RedemptionWorkflow:
         )
 
     async def _best_effort(self, step: Step, activity: str, argument: BaseModel) -> None:
+        """Record or notify; a failure is logged, but a cancel is never swallowed here."""
+        options = BEST_EFFORT.kwargs(wait_for_cancellation=self._safe)
         try:
-            await workflow.execute_activity(activity, argument, **BEST_EFFORT.kwargs())
+            await workflow.execute_activity(activity, argument, **options)
         except ActivityError as error:
+            if self._safe and self._cancellable and is_cancelled_exception(error):
+                raise asyncio.CancelledError() from error
             workflow.logger.warning("best-effort %s failed: %s", step.value, error)
+        if self._safe and self._cancellable:
+            self._check_cancel()
 
     # -- queries and updates -------------------------------------------------
 
@@ -406,6 +475,12 @@ class RedemptionWorkflow:
     def _check_cancel(self) -> None:
         if self._cancel is not None:
             raise CancelRequested()
+        if self._safe and workflow.cancellation_reason() is not None:
+            raise asyncio.CancelledError()
+
+    def _note(self, reason: str) -> None:
+        if reason not in self._state.reasons:
+            self._state.reasons.append(reason)
 
     def _key(self, step: Step) -> str:
         return step_key(self._state.redemption_id, step)

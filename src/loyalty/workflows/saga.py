@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -30,6 +30,7 @@ from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
 from loyalty.workflows.options import COMPENSATION, StepOptions
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 
 
 class Ended(Exception):
@@ -97,8 +98,12 @@ class Saga:
         *,
         refused: StrEnum,
         failed: StrEnum,
+        wait_for_cancellation: bool = False,
     ) -> T:
         """Run ``activity`` as ``step`` and record its outcome.
+
+        With ``wait_for_cancellation``, a workflow cancel waits for the activity
+        to end; if it ended well, its value is returned (the caller decides).
 
         Raises:
             Ended: with ``refused`` for a business refusal, ``failed`` for any
@@ -108,7 +113,10 @@ class Saga:
         self._state.current_step = step
         try:
             value: T = await workflow.execute_activity(
-                activity, argument, result_type=result, **options.kwargs()
+                activity,
+                argument,
+                result_type=result,
+                **options.kwargs(wait_for_cancellation=wait_for_cancellation),
             )
         except ActivityError as error:
             if is_cancelled_exception(error):
@@ -121,6 +129,28 @@ class Saga:
         return value
 
 
+async def uncancellable(
+    awaitable: Awaitable[R], *, on_cancel: Callable[[], None] | None = None
+) -> R:
+    """Await to the end even if the workflow is cancelled meanwhile.
+
+    For what must not be interrupted: everything from the capture (the point of
+    no return) on, and the whole unwind. The awaitable runs as a task of its
+    own, so no cancel request reaches its activities, not even one that would
+    land in the very activation an activity completes (the SDK raises then);
+    ``on_cancel`` is told of each workflow cancel that arrived.
+    """
+    task = asyncio.ensure_future(awaitable)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if (current := asyncio.current_task()) is not None:
+                current.uncancel()
+            if on_cancel is not None:
+                on_cancel()
+
+
 @dataclass(frozen=True)
 class Compensation:
     step: Step
@@ -131,8 +161,13 @@ class Compensation:
 class CompensationStack:
     """Each compensation is itself an idempotent activity, retried by its policy.
 
-    One that still fails does not stop the others. The failed ones stay on
-    the stack, so an operator's retry runs exactly those again.
+    Compensations run newest first. In the careful mode (``stop_at_failure``)
+    the first one that still fails stops the unwind: its effect is unknown (a
+    void that failed after a fulfilment whose answer was lost), so the older
+    ones wait behind it (the hold stays) until an operator retries or
+    resolves; a member never has both the points and a live voucher. Runs
+    started before the safe-cancellation patch keep going past a failure.
+    What is still owed stays on the stack, so a retry runs exactly that.
     """
 
     def __init__(self) -> None:
@@ -141,18 +176,27 @@ class CompensationStack:
     def register(self, step: Step, activity: str, argument: BaseModel) -> None:
         self._pending.append(Compensation(step, activity, argument))
 
-    async def unwind(self, on_done: Callable[[Step, str, str], None]) -> list[Step]:
-        """Run pending compensations newest first; return the steps that still failed."""
-        failed: list[Compensation] = []
+    async def unwind(
+        self,
+        on_done: Callable[[Step, str, str], None],
+        *,
+        options: StepOptions = COMPENSATION,
+        stop_at_failure: bool = False,
+    ) -> list[Step]:
+        """Run what is owed, newest first; return the steps still owed, newest first."""
+        owed: list[Compensation] = []
         for compensation in reversed(self._pending):
+            if owed and stop_at_failure:
+                owed.append(compensation)
+                continue
             try:
                 await workflow.execute_activity(
-                    compensation.activity, compensation.argument, **COMPENSATION.kwargs()
+                    compensation.activity, compensation.argument, **options.kwargs()
                 )
             except ActivityError as error:
-                failed.append(compensation)
+                owed.append(compensation)
                 on_done(compensation.step, "failed", str(error.cause or error))
             else:
                 on_done(compensation.step, "compensated", "")
-        self._pending = list(reversed(failed))
-        return [c.step for c in failed]
+        self._pending = list(reversed(owed))
+        return [c.step for c in owed]
