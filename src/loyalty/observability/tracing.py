@@ -65,7 +65,11 @@ class Tracing:
         )
 
     def instrument_engine(self, engine: Engine) -> None:
-        SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=self.provider)
+        # The instrumentation declares SQLAlchemy < 2.1 and would do nothing on 2.1; it
+        # only hooks the engine's cursor events, which 2.1 keeps (the trace test proves it).
+        SQLAlchemyInstrumentor().instrument(
+            engine=engine, tracer_provider=self.provider, skip_dep_check=True
+        )
 
     def instrument_httpx(self) -> None:
         """Every httpx client of the process (partner, webhooks): a process-wide patch."""
