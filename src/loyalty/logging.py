@@ -39,7 +39,12 @@ _TEXT_PATTERNS = (
     (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]+"), "Bearer " + REDACTED),
     (re.compile(r"\beyJ[\w-]{5,}\.[\w-]+\.[\w-]*"), REDACTED),  # a JWT anywhere in text
     (re.compile(r"(://[^/\s:@]+:)[^@\s/]+@"), r"\1" + REDACTED + "@"),  # user:password@host
+    (re.compile(r"(?i)(voucher_codes?['\"]?\s*[:=]\s*['\"]?)[\w-]+"), r"\1" + REDACTED),
+    # a payload's "code" (the Fulfillment contract's voucher code) in JSON text, escaped or not
+    (re.compile(r'(\\*"code\\*"\s*:\s*\\*")[^"\\]+'), r"\1" + REDACTED),
 )
+# Record attributes that are not context: a copy of the message, Core's raw entry, colours.
+_NOT_CONTEXT = ("message", "temporal_log", "color_message")
 # temporalio's loggers put their context in these ``extra`` dicts; we flatten them.
 _TEMPORAL_EXTRAS = {
     "temporal_workflow": {"workflow_id": "workflow_id", "run_id": "run_id"},
@@ -49,8 +54,16 @@ _TEMPORAL_EXTRAS = {
         "activity_type": "activity",
     },
 }
-# Chatty at INFO, and what they say there (request URLs, SQL) may hold what we must not log.
-_QUIET_LOGGERS = ("httpx", "httpcore", "sqlalchemy", "opentelemetry")
+# The lowest level each library may log at, whatever the root level: below it they print
+# what must not be logged (httpx: request URLs; sqlalchemy: SQL and parameters;
+# temporalio at DEBUG: activations and completions with their payloads).
+_LEVEL_FLOORS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "sqlalchemy": logging.WARNING,
+    "opentelemetry": logging.WARNING,
+    "temporalio": logging.INFO,
+}
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
@@ -91,6 +104,8 @@ def redact(event_dict: MutableMapping[str, Any], secrets: Iterable[str] = ()) ->
 
 
 def _flatten_temporal_extras(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    for name in _NOT_CONTEXT:
+        event_dict.pop(name, None)
     for extra, names in _TEMPORAL_EXTRAS.items():
         details = event_dict.pop(extra, None)
         if isinstance(details, Mapping):
@@ -167,8 +182,8 @@ def _install_root_handler(handler: logging.Handler, level: str) -> None:
     for name in _UVICORN_LOGGERS:  # uvicorn's own handlers would print a second, plain line
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name, floor in _LEVEL_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))
     # The context goes into fields (above), not appended to the message text.
     temporalio.workflow.logger.workflow_info_on_message = False
     temporalio.activity.logger.activity_info_on_message = False

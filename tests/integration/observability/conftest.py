@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from tests.support.api import api_factory
 from tests.support.metrics import MeteredClient, metered_worker
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import RELAXED_FRAUD, SagaHarness, test_settings
@@ -31,3 +32,6 @@ async def metered(
         temporal_env, sessions=sessions, settings=settings, executor=activity_executor
     ) as pair:
         yield pair
+
+
+__all__ = ["api_factory", "metered"]
