@@ -20,7 +20,11 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
+from loyalty.observability.business import STEP_DURATION
+
 CORE_LOGGER = "temporalio.core"
+# Saga steps run from milliseconds (ledger) to minutes (a partner retrying, an ingestion).
+STEP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
 def temporal_runtime(*, metrics_host: str, metrics_port: int) -> Runtime:
@@ -30,6 +34,7 @@ def temporal_runtime(*, metrics_host: str, metrics_port: int) -> Runtime:
             bind_address=f"{metrics_host}:{metrics_port}",
             counters_total_suffix=True,
             durations_as_seconds=True,
+            histogram_bucket_overrides={STEP_DURATION: STEP_BUCKETS_S},
         )
         if metrics_port
         else None
