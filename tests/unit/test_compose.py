@@ -152,3 +152,12 @@ def test_the_image_runs_as_a_fixed_unprivileged_user_on_a_pinned_base() -> None:
     assert user.split(":")[0] not in {"0", "root"}
     assert dockerfile.rstrip().splitlines()[-1].startswith("CMD")
     assert user in dockerfile.split("\nFROM ")[-1], "the final stage runs as that user"
+
+
+def test_the_deploy_guide_names_every_setting() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    names = set()
+    for field_name, field in Settings.model_fields.items():
+        aliases = getattr(field.validation_alias, "choices", None)
+        names.add(str(aliases[0]) if aliases else f"LOYALTY_{field_name.upper()}")
+    assert not {name for name in names if f"`{name}`" not in guide}
