@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from tests.integration.webhooks.conftest import receiver
 from tests.support.api import api_factory
 from tests.support.metrics import MeteredClient, metered_worker
 from tests.support.partner_simulator import PartnerSimulator
@@ -34,4 +35,4 @@ async def metered(
         yield pair
 
 
-__all__ = ["api_factory", "metered"]
+__all__ = ["api_factory", "metered", "receiver"]

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
 from loyalty.webhooks import subscriptions
 from tests.conftest import MemberFactory, unique_id
 from tests.integration.webhooks.conftest import Receiver
-from tests.support import temporal as support
-from tests.support.metrics import eventually_scraped, metered_worker
-from tests.support.partner_simulator import PartnerSimulator
+from tests.support.metrics import MeteredClient, eventually_scraped
 from tests.support.redemptions import redemption_request
+from tests.support.temporal import SagaHarness
 
 
 async def test_a_refused_then_accepted_delivery_counts_one_error_and_one_delivery(
-    temporal_env: WorkflowEnvironment,
+    metered: tuple[SagaHarness, MeteredClient],
     sessions: sessionmaker[Session],
-    database_url: str,
-    partner_simulator: PartnerSimulator,
-    activity_executor: ThreadPoolExecutor,
-    seeded_catalog: None,
     receiver: Receiver,
     new_member: MemberFactory,
 ) -> None:
+    saga, endpoint = metered
     with sessions.begin() as session:
         subscription = subscriptions.create(
             session,
@@ -35,19 +28,13 @@ async def test_a_refused_then_accepted_delivery_counts_one_error_and_one_deliver
             created_by="ops-1",
         ).id
     receiver.fail_next = 1
-    settings = support.test_settings(
-        database_url=database_url, partner_url=partner_simulator.url, **support.RELAXED_FRAUD
-    )
+    deliveries = "loyalty_webhook_deliveries_total"
+    queue = {"task_queue": saga.task_queue}
     try:
-        async with metered_worker(
-            temporal_env, sessions=sessions, settings=settings, executor=activity_executor
-        ) as (saga, metered):
-            await saga.redeem(redemption_request(new_member(points=5_000)))
-            deliveries = "loyalty_webhook_deliveries_total"
-            queue = {"task_queue": saga.task_queue}
-            scraped = await eventually_scraped(
-                metered.url, lambda s: s.value(deliveries, result="delivered", **queue) == 1
-            )
+        await saga.redeem(redemption_request(new_member(points=5_000)))
+        scraped = await eventually_scraped(
+            endpoint.url, lambda s: s.value(deliveries, result="delivered", **queue) == 1
+        )
     finally:
         with sessions.begin() as session:
             subscriptions.deactivate(session, subscription_id=subscription)
