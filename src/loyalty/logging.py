@@ -180,8 +180,10 @@ def _install_root_handler(handler: logging.Handler, level: str) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     for name in _UVICORN_LOGGERS:  # uvicorn's own handlers would print a second, plain line
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)  # the root level rules, not a server's argument
     for name, floor in _LEVEL_FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, root.level))
     # The context goes into fields (above), not appended to the message text.
