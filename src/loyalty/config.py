@@ -109,6 +109,18 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OPENAI_MODEL", "LOYALTY_OPENAI_MODEL")
     )
 
+    # Observability (docs/operations.md): Prometheus listeners, 0 = off, so two
+    # processes on one machine never fight over a port; traces off unless an
+    # OTLP/HTTP collector is named (the OpenTelemetry variable is honoured too).
+    metrics_host: str = "127.0.0.1"
+    api_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_refresh_s: float = Field(default=30.0, gt=0)
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "LOYALTY_OTLP_ENDPOINT"),
+    )
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":

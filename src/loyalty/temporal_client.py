@@ -23,11 +23,13 @@ from loyalty.config import Settings
 DATA_CONVERTER = pydantic_data_converter
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, **options: Any) -> Client:
+    """Connect; ``options`` (runtime, interceptors) come from ``loyalty.observability``."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
+        **options,
     )
 
 

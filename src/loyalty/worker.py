@@ -34,6 +34,8 @@ from loyalty.agents.service import ProposalService
 from loyalty.config import Settings
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
+from loyalty.observability.interceptor import ActivityObserver
+from loyalty.observability.worker_telemetry import WorkerTelemetry
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
 from loyalty.temporal_client import connect
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
@@ -149,6 +151,8 @@ def build_worker(
     executor: ThreadPoolExecutor,
     **options: Any,
 ) -> Worker:
+    # The observer goes first (outermost), so it sees what later interceptors do.
+    interceptors = [ActivityObserver(), *options.pop("interceptors", ())]
     return Worker(
         client,
         task_queue=task_queue,
@@ -157,6 +161,7 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),
+        interceptors=interceptors,
         **options,
     )
 
@@ -164,7 +169,9 @@ def build_worker(
 async def run_worker(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully."""
     engine = make_engine(settings.database_url, pool_size=ACTIVITY_THREADS // 2)
-    client = await connect(settings)
+    telemetry = WorkerTelemetry.from_settings(settings)
+    telemetry.instrument(engine)
+    client = await connect(settings, **telemetry.client_options())
     agents = AgentRuntime(settings)  # opens Qdrant and the model on first use
     with (
         partner_client(settings) as partner,
@@ -184,8 +191,9 @@ async def run_worker(settings: Settings) -> None:
         log.info(
             "worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address
         )
-        async with worker:
+        async with worker, telemetry.serving(client, task_queue=settings.task_queue):
             await stop.wait()
             log.info("worker_stopping")
     engine.dispose()
+    telemetry.shutdown()
     log.info("worker_stopped")

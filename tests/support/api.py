@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
@@ -33,6 +34,7 @@ class ApiHarness:
     http: httpx.AsyncClient
     saga: SagaHarness
     settings: Settings
+    app: FastAPI
 
     def auth(
         self, role: str, member: str | None = None, *, subject: str | None = None
@@ -110,7 +112,7 @@ async def api_factory(
                     transport=httpx.ASGITransport(app=app), base_url="http://api.test", timeout=60
                 )
             )
-            return ApiHarness(http=http, saga=saga, settings=settings)
+            return ApiHarness(http=http, saga=saga, settings=settings, app=app)
 
         yield make
 

@@ -31,6 +31,7 @@ from loyalty.api.routes import (
 from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
+from loyalty.observability.api_telemetry import ApiTelemetry
 from loyalty.policies.book import PolicyBook
 
 log = structlog.get_logger(__name__)
@@ -49,8 +50,10 @@ def create_app(
     *,
     temporal: Client | None = None,
     sessions: sessionmaker[Session] | None = None,
+    telemetry: ApiTelemetry | None = None,
 ) -> FastAPI:
-    """Build the app; ``temporal`` and ``sessions`` default to connecting from ``settings``."""
+    """Build the app; ``temporal``, ``sessions`` and ``telemetry`` default to ``settings``."""
+    telemetry = telemetry or ApiTelemetry.from_settings(settings)
     owned_engine = None
     if sessions is None:
         owned_engine = make_engine(settings.database_url)
@@ -62,6 +65,7 @@ def create_app(
         policies=PolicyBook(settings.policies_dir),
         limiter=TokenRateLimiter(settings.rate_limit),
         client=temporal,
+        connect_options=telemetry.client_options,
     )
 
     @asynccontextmanager
@@ -70,7 +74,8 @@ def create_app(
             await state.temporal()
         except UnavailableError as error:  # start anyway: /readyz reports it, calls retry
             log.warning("temporal_unavailable_at_startup", error=error.message)
-        yield
+        with telemetry.serving():
+            yield
         if owned_engine is not None:
             owned_engine.dispose()
 
@@ -85,5 +90,6 @@ def create_app(
     for module in (health, redemptions, actions, members, rewards, webhooks, assisted, policies):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)  # added last: outermost, sees every response
+    app.add_middleware(RequestContextMiddleware, metrics=telemetry.http)  # outermost: sees all
+    telemetry.instrument(app, owned_engine)
     return app

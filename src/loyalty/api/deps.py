@@ -6,9 +6,9 @@ holds the long-lived objects; the aliases below hand routes what they need.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,12 +35,14 @@ class ApiState:
     policies: PolicyBook
     limiter: TokenRateLimiter
     client: Client | None = None
+    # runtime and interceptors for connect(), from loyalty.observability.api_telemetry
+    connect_options: Callable[[], dict[str, Any]] = dict
 
     async def temporal(self) -> Client:
         """The Temporal client, connecting on first use (so the API starts before Temporal)."""
         if self.client is None:
             try:
-                self.client = await connect(self.settings)
+                self.client = await connect(self.settings, **self.connect_options())
             except RuntimeError as error:  # the SDK's connection failure
                 raise UnavailableError(f"cannot reach Temporal: {error}") from None
         return self.client

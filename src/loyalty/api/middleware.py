@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids with access logs, and the request body size limit."""
+"""Pure ASGI middleware: request ids with access logs and HTTP metrics, and the body size limit."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyalty.api.errors import error_body
+from loyalty.observability.http_metrics import HttpMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -20,10 +21,15 @@ log = structlog.get_logger("loyalty.api.access")
 
 
 class RequestContextMiddleware:
-    """Take or make a request id, echo it, bind it to logs, and write one access line."""
+    """Take or make a request id, echo it, bind it to logs, write one access line, count it.
 
-    def __init__(self, app: ASGIApp) -> None:
+    The access line names the path but never the query string, which may carry
+    ids a caller should not leak into logs.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,13 +51,16 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                seconds = time.perf_counter() - started
                 log.info(
                     "http_request",
                     method=scope["method"],
                     path=scope["path"],
                     status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    duration_ms=round(seconds * 1000, 1),
                 )
+                if self.metrics is not None:
+                    self.metrics.observe(scope, status, seconds)
 
 
 class BodyLimitMiddleware:

@@ -29,7 +29,8 @@ def api_command(
         create_app(settings),
         host=host or settings.api_host,
         port=port or settings.api_port,
-        access_log=False,
+        access_log=False,  # the app writes its own access line (api/middleware.py)
+        log_config=None,  # keep uvicorn's loggers on the process's structlog handler
     )
 
 

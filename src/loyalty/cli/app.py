@@ -7,6 +7,7 @@ import typer
 from loyalty.cli import agent_commands, api_commands, ledger_commands, up, workflow_commands
 from loyalty.config import get_settings
 from loyalty.logging import configure_logging
+from loyalty.observability import secret_values
 
 app = typer.Typer(
     name="loyalty",
@@ -18,7 +19,8 @@ app = typer.Typer(
 
 @app.callback()
 def main() -> None:
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level, secrets=secret_values(settings))
 
 
 for group in (ledger_commands, up, workflow_commands, api_commands, agent_commands):
