@@ -30,8 +30,10 @@ from loyalty.agents.proposal import RetrievedChunk
 from loyalty.errors import ValidationError
 
 MAX_K = 20
-# Fused candidates fetched per question: enough to hold a chunk of every
-# policy the coverage step may choose, which needs only one per policy.
+# Fused candidates fetched per question, from which each chosen policy's best
+# chunks are taken. The corpus has 82 chunks in 17 policies, so every chunk is
+# a candidate; a corpus many times larger needs this raised, or a chosen
+# policy whose chunks all rank lower is left out of the result.
 CANDIDATES = 128
 
 __all__ = ["MAX_K", "PolicyRetriever", "RetrievedChunk"]
