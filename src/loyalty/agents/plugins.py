@@ -5,7 +5,9 @@ a member id, so a prompt-injected model cannot read another member's data.
 Data arrives through the injected :class:`MemberContextSource` and
 :class:`PolicyRetriever`; nothing here opens a database or a store. The
 policy-search plugin records every chunk it returns, because those chunks,
-and only those, are what the proposal's citations may point at.
+and only those, are what the proposal's citations may point at; the
+retriever spreads them over the policies a question needs, so one search
+for a two-policy question shows the model both.
 """
 
 # No ``from __future__ import annotations`` here: Semantic Kernel reads the
@@ -104,8 +106,10 @@ class PolicyPlugin:
     @kernel_function(
         name="search",
         description=(
-            "Search the loyalty program policies in force. Returns sections with a chunk_id; "
-            "cite chunk_ids from these results, exactly as returned."
+            "Search the loyalty program policies in force. Returns sections with a chunk_id, "
+            "one policy per section first: a question that touches several policies (a cap "
+            "and its approval threshold) gets a section of each. Cite chunk_ids from these "
+            "results, exactly as returned."
         ),
     )
     def search(

@@ -15,7 +15,12 @@ Temporal activities; Semantic Kernel still drives the agent (see kernel.py),
 reaching this store through the policy-search plugin.
 
 One point per chunk; the point id is a uuid5 of the chunk id, so an upsert of
-the same chunk overwrites it instead of duplicating it.
+the same chunk overwrites it instead of duplicating it. Besides its vector, a
+point carries its lexical form (``terms``, see lexical.py) under a text index
+with BM25 scoring, so Qdrant ranks by words as well as by meaning, keeps the
+BM25 statistics in step with every upsert and delete, and fuses the two
+rankings itself (reciprocal rank fusion). That needs Qdrant 1.20 or later, as
+server and as client; the client's local mode has it too.
 
 The worker shares one store among its activity threads; local mode has no
 locking of its own, so every client call holds the store's lock (searches
@@ -34,11 +39,23 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 
 from loyalty.agents.embeddings import Vector
+from loyalty.agents.lexical import lexical_terms
 from loyalty.config import Settings
 from loyalty.errors import UnavailableError, ValidationError
 from loyalty.policies.corpus import PolicyChunk
 
 COLLECTION = "policy_chunks"
+TERMS_FIELD = "terms"
+# Bumped when what a point stores changes; a point of an older format is
+# reported as changed, so the next ingestion rewrites it (format 2 added terms).
+_POINT_FORMAT = 2
+_MAX_POLICIES = 64
+_TEXT_INDEX = models.TextIndexParams(
+    type=models.TextIndexType.TEXT,
+    tokenizer=models.TokenizerType.WORD,
+    lowercase=True,
+    scoring=True,
+)
 _POINT_NAMESPACE = uuid.UUID("6c0e7a52-3f0b-5d55-9d6c-4c6f79616c74")
 _OPEN_ENDED_DAY = 9999_12_31
 
@@ -129,14 +146,19 @@ class PolicyStore:
 
     def _ensure_collection(self) -> None:
         try:
-            if self._client.collection_exists(self.collection):
-                return
-            self._client.create_collection(
-                self.collection,
-                vectors_config=models.VectorParams(
-                    size=self._dimension, distance=models.Distance.COSINE
-                ),
-            )
+            if not self._client.collection_exists(self.collection):
+                self._client.create_collection(
+                    self.collection,
+                    vectors_config=models.VectorParams(
+                        size=self._dimension, distance=models.Distance.COSINE
+                    ),
+                )
+            # A server lists its indexes; local mode lists none and re-creating is a no-op.
+            schema = self._client.get_collection(self.collection).payload_schema
+            if TERMS_FIELD not in schema:
+                self._client.create_payload_index(
+                    self.collection, TERMS_FIELD, field_schema=_TEXT_INDEX, wait=True
+                )
         except Exception as exc:  # qdrant raises many transport types; all mean "down"
             raise UnavailableError(f"Qdrant unavailable: {exc}") from exc
 
@@ -169,7 +191,7 @@ class PolicyStore:
                 chunk_id=p["chunk_id"],
                 policy_id=p["policy_id"],
                 version=p["version"],
-                content_hash=p["content_hash"],
+                content_hash=p["content_hash"] if p.get("format") == _POINT_FORMAT else "",
             )
             for p in self._scroll(query_filter)
         ]
@@ -177,21 +199,66 @@ class PolicyStore:
     def search(
         self,
         query_vector: Vector,
+        text: str,
         *,
         k: int,
         today: dt.date,
         filters: SearchFilter | None = None,
     ) -> list[ChunkHit]:
-        """The ``k`` chunks nearest to ``query_vector``, in force on ``today``, best first."""
+        """The ``k`` best chunks in force on ``today``, best first.
+
+        Dense similarity to ``query_vector`` and BM25 on ``text`` each rank
+        the candidates; Qdrant fuses the two rankings by reciprocal rank.
+        """
+        limit = max(k, 2 * _MAX_POLICIES)
+        prefetch = [models.Prefetch(query=list(query_vector), limit=limit)]
+        words = _text_query(text)
+        if words is not None:
+            prefetch.append(models.Prefetch(query=words, using=TERMS_FIELD, limit=limit))
         with self._guard:
             response = self._client.query_points(
                 self.collection,
-                query=list(query_vector),
+                prefetch=prefetch,
+                query=models.FusionQuery(fusion=models.Fusion.RRF),
                 query_filter=_search_filter(filters or SearchFilter(), today),
                 limit=k,
                 with_payload=True,
             )
         return [_hit(point.payload or {}, point.score) for point in response.points]
+
+    def best_per_policy(
+        self,
+        query_vector: Vector,
+        text: str,
+        *,
+        today: dt.date,
+        filters: SearchFilter | None = None,
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Each policy's best chunk score: by dense similarity, and by BM25 on ``text``.
+
+        Policies with no word of ``text`` are absent from the BM25 side.
+        """
+        query_filter = _search_filter(filters or SearchFilter(), today)
+        dense = self._group_scores(list(query_vector), None, query_filter)
+        words = _text_query(text)
+        lexical = {} if words is None else self._group_scores(words, TERMS_FIELD, query_filter)
+        return dense, lexical
+
+    def _group_scores(
+        self, query: Any, using: str | None, query_filter: models.Filter
+    ) -> dict[str, float]:
+        with self._guard:
+            result = self._client.query_points_groups(
+                self.collection,
+                group_by="policy_id",
+                query=query,
+                using=using,
+                query_filter=query_filter,
+                limit=_MAX_POLICIES,
+                group_size=1,
+                with_payload=False,
+            )
+        return {str(group.id): group.hits[0].score for group in result.groups if group.hits}
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[ChunkHit]:
         """Stored chunks by id (score 0), in the order asked; unknown ids are left out."""
@@ -237,6 +304,8 @@ def _payload(chunk: PolicyChunk) -> dict[str, Any]:
         "effective_from_day": _day_number(chunk.effective_from),
         "effective_to_day": _day_number(chunk.effective_to),
         "content_hash": chunk.content_hash,
+        "format": _POINT_FORMAT,
+        TERMS_FIELD: lexical_terms(chunk.embedding_text),
     }
 
 
@@ -251,6 +320,12 @@ def _hit(payload: dict[str, Any], score: float) -> ChunkHit:
         tiers=tuple(payload["tiers"]),
         score=float(score),
     )
+
+
+def _text_query(text: str) -> models.TextQuery | None:
+    # None when the text has no word at all: there is nothing for BM25 to rank.
+    terms = lexical_terms(text)
+    return models.TextQuery(text=terms) if terms else None
 
 
 def _match(key: str, value: str) -> models.Filter:

@@ -1,7 +1,10 @@
 """The rule-based proposer: what runs when no chat model is configured.
 
-It retrieves the governing policy sections the same way the AI proposer does
-and takes its numbers from :class:`ProgramParameters` only. The case summary
+It asks the retriever one question per case, worded the way a support agent
+would ask it and spanning every policy the case depends on (a goodwill credit
+needs its cap, the approval threshold and the daily budget), and cites the
+best section of every policy that came back. It takes its numbers from
+:class:`ProgramParameters` only. The case summary
 can select a fraction of the tier cap (a *major* incident gets the cap, a
 *minor* one a quarter of it) but never more than the cap: the severity comes
 from the typed request first and from keywords only when the agent gave none.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from loyalty.agents.context import MemberContextSource
 from loyalty.agents.policy_store import SearchFilter
@@ -39,20 +43,30 @@ _KEYWORDS: tuple[tuple[Severity, re.Pattern[str]], ...] = (
     (Severity.MINOR, re.compile(r"\b(late|delay(ed)?|slow)\b")),
 )
 
-# (question, policy id) pairs retrieved for each kind of case; the first chunk
-# of each becomes a citation.
-_QUESTIONS: dict[CasePurpose, tuple[tuple[str, str], ...]] = {
-    CasePurpose.GOODWILL: (
-        ("maximum goodwill credit per incident for the member's tier", "POL-GOODWILL-001"),
-        ("human approval threshold for discretionary credits by tier", "POL-APPROVAL-001"),
+
+@dataclass(frozen=True, slots=True)
+class _CaseQuestion:
+    """What the proposer asks for one kind of case, and the policies the answer needs."""
+
+    question: str
+    needs: tuple[str, ...]
+
+
+_QUESTIONS: dict[CasePurpose, _CaseQuestion] = {
+    CasePurpose.GOODWILL: _CaseQuestion(
+        "What is the most goodwill an agent may credit a member for one incident, above what "
+        "amount must a supervisor approve it, and how much of the daily goodwill budget is left?",
+        ("POL-GOODWILL-001", "POL-APPROVAL-001", "POL-BUDGET-001"),
     ),
-    CasePurpose.RETENTION: (
-        ("retention offer size by tier for members at risk of churn", "POL-RETENTION-001"),
-        ("human approval threshold for discretionary credits by tier", "POL-APPROVAL-001"),
+    CasePurpose.RETENTION: _CaseQuestion(
+        "How large a retention offer can a member at risk of churn get, when does it need "
+        "human approval, and how much of the daily retention budget does it use?",
+        ("POL-RETENTION-001", "POL-APPROVAL-001", "POL-BUDGET-001"),
     ),
-    CasePurpose.REDEMPTION: (
-        ("limits on the size of a single points redemption", "POL-REDEMPTION-001"),
-        ("which tiers may redeem which catalog rewards", "POL-ELIGIBILITY-001"),
+    CasePurpose.REDEMPTION: _CaseQuestion(
+        "What are the size limits on a single redemption, and which reward categories is the "
+        "member's tier eligible for?",
+        ("POL-REDEMPTION-001", "POL-ELIGIBILITY-001"),
     ),
 }
 
@@ -106,15 +120,20 @@ class RuleBasedProposer:
         )
 
     def _retrieve(self, request: ProposalRequest) -> tuple[list[RetrievedChunk], list[str]]:
-        retrieved: list[RetrievedChunk] = []
-        citations: list[str] = []
-        for question, policy_id in _QUESTIONS[request.purpose]:
-            only = SearchFilter(policy_ids=frozenset({policy_id}))
-            chunks = self._retriever.retrieve(question, k=2, filters=only)
-            retrieved.extend(chunks)
-            if chunks:
-                citations.append(chunks[0].chunk_id)
-        return _unique(retrieved), citations
+        """Every chunk retrieved for the case, and the best chunk of each policy among them."""
+        case = _QUESTIONS[request.purpose]
+        retrieved = self._retriever.retrieve(case.question, k=len(case.needs))
+        # A policy the numbers depend on is always cited: if the question did not
+        # bring it, it is fetched on its own (filtered to that policy).
+        found = {chunk.policy_id for chunk in retrieved}
+        missing = frozenset(case.needs) - found
+        if missing:
+            only = SearchFilter(policy_ids=missing)
+            retrieved += self._retriever.retrieve(case.question, k=len(missing), filters=only)
+        best: dict[str, str] = {}
+        for chunk in retrieved:
+            best.setdefault(chunk.policy_id, chunk.chunk_id)
+        return retrieved, list(best.values())
 
     def _credit(self, request: ProposalRequest, tier: Tier, citations: list[str]) -> RewardProposal:
         retention = request.purpose is CasePurpose.RETENTION
@@ -129,7 +148,7 @@ class RuleBasedProposer:
         kind = "retention offer" if retention else f"goodwill credit ({severity.value} incident)"
         rationale = (
             f"{kind.capitalize()} for a {tier.value} member: {percent}% of the tier cap of "
-            f"{caps[tier]} points, per the cited policy sections."
+            f"{caps[tier]} points, per {_policies(citations)}."
         )
         return RewardProposal(
             action=ProposalAction.POINTS_CREDIT.value,
@@ -145,15 +164,13 @@ class RuleBasedProposer:
             reward_id=request.reward_id,
             rationale=(
                 f"Redeem reward {request.reward_id} as requested; size and eligibility "
-                "limits per the cited policy sections."
+                f"limits per {_policies(citations)}."
             ),
             citations=citations,
             proposer=RULES_PROPOSER,
         )
 
 
-def _unique(chunks: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
-    seen: dict[str, RetrievedChunk] = {}
-    for chunk in chunks:
-        seen.setdefault(chunk.chunk_id, chunk)
-    return list(seen.values())
+def _policies(citations: Sequence[str]) -> str:
+    """The cited policy ids, in citation order: ``POL-A-001, POL-B-001``."""
+    return ", ".join(chunk_id.split("@", 1)[0] for chunk_id in citations) or "no policy found"

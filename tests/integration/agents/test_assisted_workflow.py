@@ -76,7 +76,7 @@ async def test_goodwill_below_the_threshold_executes_at_once(
     assert credits(ledger, member) == [(250, f"agent-goodwill:{state.case_id}", "system")]
     assert ledger.balance(member_id=member).available == 350
     cited = {c.policy_id for c in state.citations}
-    assert cited == {"POL-GOODWILL-001", "POL-APPROVAL-001"}
+    assert cited == {"POL-GOODWILL-001", "POL-APPROVAL-001", "POL-BUDGET-001"}
     assert all(c.retrieved and c.text and c.section and c.version for c in state.citations)
     proposal, decision = decisions(sessions, state)
     assert proposal.verdict == "accept" and proposal.proposer == "rules"

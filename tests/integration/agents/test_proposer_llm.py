@@ -279,3 +279,40 @@ def test_build_proposer_picks_rules_without_a_model(
     )
     assert isinstance(proposer, LlmProposer)
     assert proposer.proposer_id == "llama3.1"
+
+
+SUPERVISOR_QUESTION = "What is the most an agent can credit without a supervisor?"
+
+
+def search_once(_: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [tool_call("s1", "policies-search", {"question": SUPERVISOR_QUESTION})],
+    }
+
+
+def cite_every_policy_returned(body: dict[str, Any]) -> dict[str, Any]:
+    sections = tool_results(body)["s1"]
+    firsts = {s["policy_id"]: s["chunk_id"] for s in reversed(sections)}
+    answer = {
+        "action": "points_credit",
+        "points": 1_000,
+        "rationale": "Within the gold cap and below the gold approval threshold.",
+        "citations": list(firsts.values()),
+    }
+    return {"role": "assistant", "content": json.dumps(answer)}
+
+
+def test_one_search_shows_the_model_the_cap_and_the_threshold(
+    member_source: FakeMemberSource, retriever: PolicyRetriever, parameters: ProgramParameters
+) -> None:
+    chat = ScriptedChat([search_once, cite_every_policy_returned])
+    run = run_case(chat, member_source, retriever)
+
+    sections = tool_results(chat.requests[1])["s1"]
+    policies = [s["policy_id"] for s in sections]
+    assert len(policies) == len(set(policies)) == 4  # the default k, one section per policy
+    assert {"POL-GOODWILL-001", "POL-APPROVAL-001"} <= set(policies)
+    assert {c.split("@")[0] for c in run.proposal.citations} == set(policies)
+    assert check(run, parameters).outcome is VerdictOutcome.ACCEPT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,17 +18,58 @@ EVAL = Path(__file__).resolve().parents[2] / "data" / "retrieval_eval.yaml"
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 
 
-def test_recall_at_3_meets_the_target(retriever: PolicyRetriever) -> None:
-    spec = yaml.safe_load(EVAL.read_text())
-    k, target, questions = spec["k"], spec["min_recall"], spec["questions"]
-    misses = []
-    for item in questions:
-        found = {chunk.policy_id for chunk in retriever.retrieve(item["question"], k=k)}
-        if not found & set(item["expected"]):
-            misses.append(f"{item['id']}: {item['question']} -> {sorted(found)}")
+def _eval_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load(EVAL.read_text())
+    return spec
+
+
+@pytest.fixture(scope="module")
+def top_policies(retriever: PolicyRetriever) -> dict[str, set[str]]:
+    """The policies among the top k of every labelled question, by question id (one pass)."""
+    spec = _eval_spec()
+    return {
+        item["id"]: {chunk.policy_id for chunk in retriever.retrieve(item["question"], k=spec["k"])}
+        for item in spec["questions"] + spec["multi_policy_questions"]
+    }
+
+
+def test_the_labelled_set_has_enough_multi_policy_questions() -> None:
+    spec = _eval_spec()
+    multi = spec["multi_policy_questions"]
+    ids = [item["id"] for item in spec["questions"] + multi]
+    assert len(ids) == len(set(ids))
+    assert len(multi) >= 20
+    assert all(len(set(item["expected"])) >= 2 for item in multi)
+
+
+def test_recall_at_3_meets_the_target(top_policies: dict[str, set[str]]) -> None:
+    spec = _eval_spec()
+    k, target = spec["k"], spec["min_recall"]
+    questions = spec["questions"] + spec["multi_policy_questions"]
+    misses = [
+        f"{item['id']}: {item['question']} -> {sorted(top_policies[item['id']])}"
+        for item in questions
+        if not top_policies[item["id"]] & set(item["expected"])
+    ]
     recall = 1 - len(misses) / len(questions)
     print(f"recall@{k} = {recall:.3f} on {len(questions)} questions")
     assert recall >= target, f"recall@{k} = {recall:.3f} < {target}; misses: {misses}"
+
+
+def test_all_policies_at_3_meets_the_target(top_policies: dict[str, set[str]]) -> None:
+    spec = _eval_spec()
+    k, target, questions = spec["k"], spec["min_all_policies"], spec["multi_policy_questions"]
+    misses = [
+        f"{item['id']}: {item['question']} -> {sorted(top_policies[item['id']])}"
+        for item in questions
+        if not set(item["expected"]) <= top_policies[item["id"]]
+    ]
+    score = 1 - len(misses) / len(questions)
+    print(
+        f"all-policies@{k} = {score:.3f} on {len(questions)} multi-policy questions "
+        f"(floor {target}, target {spec['target_all_policies']}); misses: {misses}"
+    )
+    assert score >= target, f"all-policies@{k} = {score:.3f} < {target}; misses: {misses}"
 
 
 def test_corpus_ingestion_summary(ingested: tuple[PolicyStore, IngestionSummary]) -> None:
@@ -56,13 +98,14 @@ def test_results_carry_ids_versions_and_scores(retriever: PolicyRetriever) -> No
     assert chunks[0].policy_id == "POL-GOODWILL-001"
     assert chunks[0].version == 3
     assert chunks[0].chunk_id.startswith("POL-GOODWILL-001@v3#")
-    assert [c.score for c in chunks] == sorted((c.score for c in chunks), reverse=True)
+    assert all(c.score > 0 for c in chunks)
 
 
 def test_filters_narrow_the_search(retriever: PolicyRetriever) -> None:
     only = SearchFilter(policy_ids=frozenset({"POL-BUDGET-001"}))
     chunks = retriever.retrieve("goodwill cap per tier", k=5, filters=only)
-    assert chunks and {c.policy_id for c in chunks} == {"POL-BUDGET-001"}
+    assert len(chunks) == 5  # one policy in scope: its five sections, not one
+    assert {c.policy_id for c in chunks} == {"POL-BUDGET-001"}
     bronze = retriever.retrieve(
         "transfer points to airline", k=10, filters=SearchFilter(tier="bronze")
     )
