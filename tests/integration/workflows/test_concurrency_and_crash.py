@@ -1,4 +1,4 @@
-"""Many redemptions against one account, and a worker killed mid-saga."""
+"""Many redemptions against one account or one reward's stock, and a worker killed mid-saga."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from loyalty.contracts.redemption import RedemptionStatus, Step
+from loyalty.ledger.models import Reward
+from loyalty.ledger.reconcile import reconcile_stock
 from loyalty.ledger.repository import Ledger
-from tests.conftest import HarnessFactory, MemberFactory, unique_id
+from tests.conftest import HarnessFactory, MemberFactory, RewardFactory, unique_id
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import ledger_kinds, redemption_request, wait_for
 from tests.support.temporal import RELAXED_FRAUD, SagaHarness
@@ -102,3 +105,32 @@ async def test_a_worker_killed_mid_saga_completes_it_once_after_restart(
     assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
     assert len(partner_simulator.vouchers()) == 1
     assert ledger.reconcile(member_id=member) == []
+
+
+async def test_eight_redemptions_of_three_units_never_oversell(
+    saga: SagaHarness,
+    ledger: Ledger,
+    sessions: sessionmaker[Session],
+    new_member: MemberFactory,
+    new_reward: RewardFactory,
+) -> None:
+    reward = new_reward(inventory=3)
+    members = [new_member(points=5_000) for _ in range(8)]
+
+    states = await asyncio.gather(
+        *(saga.redeem(redemption_request(member, reward)) for member in members)
+    )
+
+    completed = [s for s in states if s.status == RedemptionStatus.COMPLETED]
+    refused = [s for s in states if s.status != RedemptionStatus.COMPLETED]
+    with sessions() as session:
+        stock = session.get(Reward, reward)
+        assert stock is not None and stock.inventory is not None
+        left = stock.inventory
+        assert [d for d in reconcile_stock(session) if d.subject == reward] == []
+    assert len(completed) <= 3 and left == 3 - len(completed) >= 0
+    assert len(completed) == 3, "stock was there for three"
+    for state in refused:
+        assert state.status == RedemptionStatus.REJECTED
+        assert any("stock" in reason for reason in state.reasons), state.reasons
+        assert ledger.balance(member_id=state.member_id).available == 5_000
