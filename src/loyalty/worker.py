@@ -37,6 +37,7 @@ from loyalty.ledger.repository import Ledger
 from loyalty.observability.interceptor import ActivityObserver
 from loyalty.observability.worker_telemetry import WorkerTelemetry
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
+from loyalty.policies.book import PolicyBook
 from loyalty.temporal_client import connect
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
@@ -114,7 +115,9 @@ def build_activities(
     points = PointsActivities(ledger=ledger)
     fulfillment = FulfillmentActivities(partner=partner)
     records = RecordActivities(sessions=sessions)
-    refunds = RefundActivities(sessions=sessions, ledger=ledger)
+    refunds = RefundActivities(
+        sessions=sessions, ledger=ledger, policies=PolicyBook(settings.policies_dir)
+    )
     webhooks = WebhookActivities(sessions=sessions, secret=settings.webhook_secret)
     activities: list[Callable[..., Any]] = [
         checks.decide_redemption,
@@ -128,6 +131,7 @@ def build_activities(
         points.reverse_capture,
         fulfillment.fulfill_reward,
         fulfillment.void_fulfillment,
+        fulfillment.void_refunded_units,
         records.record_redemption,
         records.notify_redemption,
         refunds.prepare_refund,

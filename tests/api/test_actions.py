@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from loyalty.ledger.models import AuditRecord
+from loyalty.ledger.models import AuditRecord, Redemption
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, unique_id
 from tests.support.api import FINAL, ApiHarness, joined_today, review_body
@@ -183,3 +186,43 @@ async def test_refund_of_unknown_redemption_is_404_and_needs_a_reason(api: ApiHa
 
     assert unknown.status_code == 404
     assert no_reason.status_code == 422
+
+
+async def test_a_refund_in_review_is_decided_by_an_operator_other_than_the_requester(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger, sessions: sessionmaker[Session]
+) -> None:
+    member = new_member(points=5_000)
+    redemption_id = await _completed(api, member)
+    await api.wait_for(redemption_id, FINAL, closed=True)
+    with sessions.begin() as session:  # it completed three weeks ago: outside the window
+        record = session.get(Redemption, redemption_id)
+        assert record is not None
+        finished = dt.datetime.now(dt.UTC) - dt.timedelta(days=21)
+        record.outcome = {**record.outcome, "finished_at": finished.isoformat()}
+    requested = await api.http.post(
+        f"/v1/redemptions/{redemption_id}/refund",
+        json={"request_id": unique_id("refund"), "reason": "arrived broken"},
+        headers=api.auth("operator", subject="ops-7"),
+    )
+    refund_id = requested.json()["refund_id"]
+    url = f"/v1/refunds/{refund_id}"
+
+    by_agent = await api.http.post(
+        f"{url}/approve", json={"reason": "looks fine"}, headers=api.support()
+    )
+    own = await api.http.post(
+        f"{url}/approve", json={"reason": "mine"}, headers=api.auth("operator", subject="ops-7")
+    )
+    approved = await api.http.post(
+        f"{url}/approve", json={"reason": "photo of the damage"}, headers=api.operator()
+    )
+
+    assert requested.status_code == 202, requested.text
+    assert requested.json()["status"] == "awaiting_approval"
+    assert "refund window" in requested.json()["review_reasons"][0]
+    assert (by_agent.status_code, own.status_code, approved.status_code) == (403, 409, 200)
+    for _ in range(100):
+        if ledger.balance(member_id=member).available == 5_000:
+            break
+        await asyncio.sleep(0.1)
+    assert ledger.balance(member_id=member).available == 5_000

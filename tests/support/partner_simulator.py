@@ -45,6 +45,11 @@ class PartnerSimulator:
         stats: dict[str, int] = response.json()
         return stats
 
+    def use(self, idempotency_key: str, units: int = 1) -> None:
+        """The member redeems ``units`` of the voucher issued under ``idempotency_key``."""
+        body = {"idempotency_key": idempotency_key, "units": units}
+        httpx.post(f"{self.url}/control/vouchers/use", json=body, timeout=5).raise_for_status()
+
     def vouchers(self) -> list[dict[str, Any]]:
         """Every voucher the partner holds, issued or voided."""
         response = httpx.get(f"{self.url}/vouchers", timeout=5)

@@ -12,11 +12,14 @@ from loyalty.activities.errors import business_errors
 from loyalty.contracts.redemption import (
     FULFILL_REWARD,
     VOID_FULFILLMENT,
+    VOID_REFUNDED_UNITS,
     Fulfillment,
     FulfillReward,
     VoidFulfillment,
     VoidOutcome,
+    VoidUnits,
 )
+from loyalty.errors import InvalidStateError
 from loyalty.partners import IssueVoucherRequest, PartnerClient
 
 
@@ -38,8 +41,30 @@ class FulfillmentActivities:
         )
         return Fulfillment(voucher_id=voucher.voucher_id, code=voucher.code, status=voucher.status)
 
+    @activity.defn(name=VOID_REFUNDED_UNITS)
+    @business_errors
+    def void_refunded_units(self, request: VoidUnits) -> VoidOutcome:
+        """The partner confirms the units are unused and voids them (else: no refund).
+
+        Raises:
+            PartnerRejectedError: the units were used (``voucher_used``).
+            InvalidStateError: the partner knows no voucher under the key.
+        """
+        result = self._partner.void_voucher(
+            request.fulfillment_key,
+            units=request.units,
+            request_key=request.request_key,
+            on_attempt=activity.heartbeat,
+        )
+        if result.status == "not_found":
+            raise InvalidStateError(
+                f"the partner has no voucher under {request.fulfillment_key}",
+                reasons=["the partner cannot confirm the voucher is unused"],
+            )
+        return VoidOutcome(status=result.status, units_voided=result.units_voided)
+
     @activity.defn(name=VOID_FULFILLMENT)
     @business_errors
     def void_fulfillment(self, request: VoidFulfillment) -> VoidOutcome:
         result = self._partner.void_voucher(request.idempotency_key, on_attempt=activity.heartbeat)
-        return VoidOutcome(status=result.status)
+        return VoidOutcome(status=result.status, units_voided=result.units_voided)

@@ -1,4 +1,8 @@
-"""Refund steps: plan a refund of a completed redemption, then post it (see ``ledger.refunds``)."""
+"""Refund steps: plan a refund of a completed redemption, then post it (see ``ledger.refunds``).
+
+The plan says whether loyalty operations must approve first (POL-REFUND-001's
+window and automatic maximum, from the policies in force).
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,25 @@ from loyalty.contracts.redemption import (
     Step,
     step_key,
 )
+from loyalty.domain.refunds import review_reasons
 from loyalty.ledger import refunds
-from loyalty.ledger.repository import Ledger
+from loyalty.ledger.repository import Clock, Ledger, utc_now
+from loyalty.policies.book import PolicyBook
 
 
 class RefundActivities:
-    def __init__(self, *, sessions: sessionmaker[Session], ledger: Ledger) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        ledger: Ledger,
+        policies: PolicyBook,
+        clock: Clock = utc_now,
+    ) -> None:
         self._sessions = sessions
         self._ledger = ledger
+        self._policies = policies
+        self._clock = clock
 
     @activity.defn(name=PREPARE_REFUND)
     @business_errors
@@ -32,6 +47,10 @@ class RefundActivities:
             redemption, plan = refunds.plan(
                 session, redemption_id=request.redemption_id, units=request.quantity
             )
+        rules = self._policies.refund_rules()
+        reasons = review_reasons(
+            plan, completed_at=refunds.completed_at(redemption), now=self._clock(), rules=rules
+        )
         return RefundPlan(
             redemption_id=redemption.id,
             member_id=redemption.member_id,
@@ -40,6 +59,8 @@ class RefundActivities:
             points=plan.points,
             quantity=plan.units,
             voids_voucher=plan.closes,
+            review_reasons=list(reasons),
+            approval_timeout_s=rules.approval_hours * 3600.0,
         )
 
     @activity.defn(name=REFUND_POINTS)

@@ -25,6 +25,7 @@ from loyalty.api.routes import (
     members,
     policies,
     redemptions,
+    refunds,
     rewards,
     webhooks,
 )
@@ -87,7 +88,17 @@ def create_app(
     )
     app.state.api = state
     errors.install(app)
-    for module in (health, redemptions, actions, members, rewards, webhooks, assisted, policies):
+    for module in (
+        health,
+        redemptions,
+        actions,
+        refunds,
+        members,
+        rewards,
+        webhooks,
+        assisted,
+        policies,
+    ):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.http)  # outermost: sees all

@@ -158,6 +158,10 @@ class TemporalGateway:
         live = await self._live(workflow_id, model)
         return live if live is not None else await self.result(workflow_id, model)
 
+    async def live(self, workflow_id: str, model: type[M]) -> M | None:
+        """The ``state`` query while the workflow runs; None when closed or unknown."""
+        return await self._live(workflow_id, model)
+
     async def _live(self, workflow_id: str, model: type[M]) -> M | None:
         """The ``state`` query while the workflow runs; None when closed or unknown."""
         handle = self._client.get_workflow_handle(workflow_id)

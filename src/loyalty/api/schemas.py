@@ -183,7 +183,10 @@ class RefundCreate(Schema):
 class RefundPublic(Schema):
     refund_id: str
     redemption_id: str
-    status: Literal["completed", "running"]
+    status: Literal["completed", "running", "awaiting_approval"]
+    review_reasons: list[str] = Field(
+        default_factory=list, description="Why loyalty operations must approve it first."
+    )
     points_refunded: int | None = None
     quantity_refunded: int | None = None
     voucher_voided: bool | None = None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from loyalty.cli import agent_commands, api_commands, ledger_commands, up, workflow_commands
+from loyalty.cli import (
+    agent_commands,
+    api_commands,
+    ledger_commands,
+    refund_commands,
+    up,
+    workflow_commands,
+)
 from loyalty.config import get_settings
 from loyalty.logging import configure_logging
 from loyalty.observability import secret_values
@@ -23,6 +30,13 @@ def main() -> None:
     configure_logging(settings.log_level, secrets=secret_values(settings))
 
 
-for group in (ledger_commands, up, workflow_commands, api_commands, agent_commands):
+for group in (
+    ledger_commands,
+    up,
+    workflow_commands,
+    refund_commands,
+    api_commands,
+    agent_commands,
+):
     app.registered_commands.extend(group.app.registered_commands)
     app.registered_groups.extend(group.app.registered_groups)

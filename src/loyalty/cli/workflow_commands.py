@@ -1,4 +1,4 @@
-"""Saga commands: run the worker, start and steer redemptions and refunds through Temporal."""
+"""Saga commands: run the worker, start and steer redemptions through Temporal."""
 
 from __future__ import annotations
 
@@ -222,7 +222,7 @@ def retry_command(
     as_json: JsonOption = False,
 ) -> None:
     """Operators: run the failed compensations of a needs_attention redemption again."""
-    action = _operator_action(operator, reason)
+    action = operator_action(operator, reason)
     _update(redemption_id, c.UPDATE_RETRY_COMPENSATIONS, action, as_json)
 
 
@@ -235,56 +235,12 @@ def resolve_command(
     as_json: JsonOption = False,
 ) -> None:
     """Operators: mark a needs_attention redemption resolved by hand."""
-    _update(redemption_id, c.UPDATE_RESOLVE, _operator_action(operator, reason), as_json)
-
-
-@app.command("refund")
-@exits_without_teardown
-def refund_command(
-    redemption_id: RedemptionArg,
-    reason: ReasonOption,
-    quantity: Annotated[int | None, typer.Option(min=1, max=100)] = None,
-    actor: Annotated[str, typer.Option("--actor")] = "cli",
-    request_id: Annotated[str | None, typer.Option(help="Idempotency key (default: new).")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Refund a completed redemption in full or by --quantity units."""
-    request = validated(
-        lambda: c.RefundRequest(
-            redemption_id=redemption_id,
-            request_id=request_id or uuid.uuid4().hex,
-            quantity=quantity,
-            reason=reason,
-            actor=actor,
-            actor_role="operator",
-        )
-    )
-
-    async def job(client: Client) -> c.RefundResult:
-        result: c.RefundResult = await client.execute_workflow(
-            c.REFUND_WORKFLOW,
-            request,
-            id=c.refund_workflow_id(redemption_id, request.request_id),
-            task_queue=context.settings().task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            result_type=c.RefundResult,
-        )
-        return result
-
-    emit(
-        run(job, redemption_id),
-        as_json=as_json,
-        text=lambda r: (
-            f"refunded {r.points_refunded:,} pts ({r.quantity_refunded} units) "
-            f"of {r.redemption_id}; "
-            f"{r.total_refunded_points:,} pts refunded in all; voucher voided: {r.voucher_voided}"
-        ),
-    )
+    _update(redemption_id, c.UPDATE_RESOLVE, operator_action(operator, reason), as_json)
 
 
 def _decision(agent: str, reason: str) -> c.ReviewDecision:
     return validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason))
 
 
-def _operator_action(operator: str, reason: str) -> c.OperatorAction:
+def operator_action(operator: str, reason: str) -> c.OperatorAction:
     return validated(lambda: c.OperatorAction(operator_id=operator, reason=reason))

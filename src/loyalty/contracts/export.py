@@ -37,8 +37,11 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         "id": "refund-<redemption_id>-<request_id>",
         "input": wf.RefundRequest,
         "result": wf.RefundResult,
-        "queries": {},
-        "updates": {},
+        "queries": {wf.QUERY_STATE: wf.RefundState},
+        "updates": {
+            wf.UPDATE_APPROVE: (wf.OperatorAction, wf.RefundUpdateResult),
+            wf.UPDATE_REJECT: (wf.OperatorAction, wf.RefundUpdateResult),
+        },
     },
     awf.ASSISTED_WORKFLOW: {
         "id": "assisted-<request_id>",
@@ -89,6 +92,7 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     wf.RECORD_REDEMPTION: (wf.RecordRedemption, None),
     wf.NOTIFY_REDEMPTION: (wf.NotifyRedemption, None),
     wf.PREPARE_REFUND: (wf.PrepareRefund, wf.RefundPlan),
+    wf.VOID_REFUNDED_UNITS: (wf.VoidUnits, wf.VoidOutcome),
     wf.REFUND_POINTS: (wf.RefundPoints, wf.RefundRecorded),
     awf.PROPOSE_REWARD: (awf.ProposeReward, awf.ProposalOutcome),
     awf.RECORD_DECISION: (awf.RecordDecision, awf.DecisionRecorded),

@@ -4,7 +4,9 @@ Redemption (id ``redemption-<request_id>``): input ``RedemptionRequest``; result
 and query ``state`` -> ``RedemptionState``; updates ``approve`` / ``reject``
 (``ReviewDecision``), ``cancel`` (``CancelRequest``), ``retry_compensations`` /
 ``resolve`` (``OperatorAction``), each -> ``UpdateResult``.
-Refund (id ``refund-<redemption_id>-<request_id>``): ``RefundRequest`` -> ``RefundResult``.
+Refund (id ``refund-<redemption_id>-<request_id>``): ``RefundRequest`` -> ``RefundResult``;
+query ``state`` -> ``RefundState``; updates ``approve`` / ``reject`` (``OperatorAction``) ->
+``RefundUpdateResult`` while a refund awaits loyalty operations (POL-REFUND-001).
 
 Side-effecting activities take an explicit ``idempotency_key``
 (``<workflow_id>:<step>``, built by ``step_key``) and are safe to run twice.
@@ -46,6 +48,7 @@ VOID_FULFILLMENT = "VoidFulfillment"
 RECORD_REDEMPTION = "RecordRedemption"
 NOTIFY_REDEMPTION = "NotifyRedemption"
 PREPARE_REFUND = "PrepareRefund"
+VOID_REFUNDED_UNITS = "VoidRefundedUnits"
 REFUND_POINTS = "RefundPoints"
 
 
@@ -209,12 +212,47 @@ class RefundRequest(Contract):
 
 
 class RefundResult(Contract):
+    """A posted refund; ``voucher_voided`` when it voided the voucher's last live units."""
+
     redemption_id: str
     refund_id: str
     points_refunded: int
     quantity_refunded: int
     voucher_voided: bool
     total_refunded_points: int
+
+
+class RefundStatus(StrEnum):
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+class RefundState(MutableContract):
+    """The query result of a Refund while it runs (a refused one fails with its reason).
+
+    Attributes:
+        review_reasons: Why loyalty operations must approve it first (empty: automatic).
+        decided_by: The operator who approved or rejected it.
+    """
+
+    refund_id: str
+    redemption_id: str
+    requested_by: str
+    status: RefundStatus = RefundStatus.RUNNING
+    points: int = 0
+    quantity: int = 0
+    review_reasons: list[str] = Field(default_factory=list)
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    result: RefundResult | None = None
+
+
+class RefundUpdateResult(Contract):
+    accepted: bool
+    status: RefundStatus
+    message: str
 
 
 # -- activity payloads -------------------------------------------------------
@@ -338,7 +376,16 @@ class VoidFulfillment(Contract):
 
 
 class VoidOutcome(Contract):
-    status: str  # voided | not_found
+    status: str  # voided | partially_voided | not_found
+    units_voided: int = 0
+
+
+class VoidUnits(Contract):
+    """Void ``units`` live units of a redemption's voucher for one refund (``request_key``)."""
+
+    fulfillment_key: str
+    units: int = Field(ge=1)
+    request_key: str
 
 
 class RecordRedemption(Contract):
@@ -356,6 +403,8 @@ class PrepareRefund(Contract):
 
 
 class RefundPlan(Contract):
+    """What a refund would return; ``review_reasons`` empty when it may post at once."""
+
     redemption_id: str
     member_id: str
     hold_key: str
@@ -363,6 +412,8 @@ class RefundPlan(Contract):
     points: int
     quantity: int
     voids_voucher: bool
+    review_reasons: list[str] = Field(default_factory=list)
+    approval_timeout_s: float | None = None
 
 
 class RefundPoints(Contract):

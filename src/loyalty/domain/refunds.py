@@ -1,13 +1,18 @@
-"""Refund plans: how many points a refund of some units returns, on plain values.
+"""Refund plans: how many points a refund of some units returns, and who must look first.
 
 A redemption of ``quantity`` units for ``points`` can be refunded in parts. A
 part returns its share of the price rounded down; the refund that takes the
 last units returns whatever is left, so the parts always add up to the price
 and rounding never creates or loses a point.
+
+POL-REFUND-001: a refund is automatic within the cancellation window and up to
+the automatic-reversal maximum; outside the window or above it, loyalty
+operations approve it first (:func:`review_reasons`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from loyalty.errors import InvalidStateError
@@ -59,3 +64,35 @@ def plan_refund(redemption: RefundableRedemption, *, units: int | None) -> Refun
     left_points = redemption.points - redemption.refunded_points
     points = left_points if closes else redemption.points * asked // redemption.quantity
     return RefundPlan(units=asked, points=points, closes=closes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefundRules:
+    """The numbers of POL-REFUND-001.
+
+    Attributes:
+        window_days: Days after completion a refund is accepted without review.
+        auto_max_points: Largest refund posted without review.
+        approval_hours: How long a review may wait before the refund is refused.
+    """
+
+    window_days: int
+    auto_max_points: int
+    approval_hours: int
+
+
+def review_reasons(
+    plan: RefundPlan, *, completed_at: dt.datetime, now: dt.datetime, rules: RefundRules
+) -> tuple[str, ...]:
+    """Why loyalty operations must approve this refund first; empty when it is automatic."""
+    reasons = []
+    age = now - completed_at
+    if age > dt.timedelta(days=rules.window_days):
+        reasons.append(
+            f"completed {age.days} days ago, outside the {rules.window_days}-day refund window"
+        )
+    if plan.points > rules.auto_max_points:
+        reasons.append(
+            f"{plan.points} points is above the {rules.auto_max_points} automatic reversal maximum"
+        )
+    return tuple(reasons)

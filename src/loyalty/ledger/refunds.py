@@ -1,13 +1,16 @@
 """Refunds of completed redemptions: the plan from the stored record, and the posting.
 
-The refund row (keyed by the refund workflow id) is written in the transaction
-that raises the redemption's refunded totals, under a row lock on the
-redemption; a retry finds the row and returns it. Points are bounded twice:
-by the plan (units left), and in the ledger by what the hold captured.
+The posting is one transaction: under a row lock on the redemption it reverses
+the capture (points back to their lots, units back to stock), writes the
+refund row (keyed by the refund workflow id), raises the redemption's refunded
+totals and appends the audit row; a retry finds the refund row and returns it.
+Points are bounded twice: by the plan (units left), and in the ledger by what
+the hold captured.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +39,12 @@ def plan(
     return redemption, plan_refund(_refundable(redemption), units=units)
 
 
+def completed_at(redemption: Redemption) -> dt.datetime:
+    """When the saga finished the redemption (its recorded ``finished_at``)."""
+    finished = redemption.outcome.get("finished_at") if redemption.outcome else None
+    return dt.datetime.fromisoformat(finished) if finished else redemption.updated_at
+
+
 def post_refund(
     sessions: sessionmaker[Session],
     ledger: Ledger,
@@ -59,9 +68,11 @@ def post_refund(
         ledger.reverse(
             hold_id=_hold_id(ledger, hold_key),
             points=refund_plan.points,
+            units=refund_plan.units,
             idempotency_key=idempotency_key,
             reason=reason,
             actor=actor,
+            session=session,
         )
         refund = Refund(
             id=refund_id,

@@ -142,20 +142,27 @@ class PartnerClient:
         return self._call("/vouchers", request, Voucher, on_attempt)
 
     def void_voucher(
-        self, idempotency_key: str, *, on_attempt: Callable[[], None] | None = None
+        self,
+        idempotency_key: str,
+        *,
+        units: int | None = None,
+        request_key: str | None = None,
+        on_attempt: Callable[[], None] | None = None,
     ) -> VoidResult:
-        """Void the voucher issued under ``idempotency_key``; ``not_found`` if none was.
+        """Void the live units of the voucher issued under ``idempotency_key``.
+
+        Without ``units`` every live unit is voided (``not_found`` if no voucher was
+        issued); with ``units``, that many, deduplicated on ``request_key``.
 
         Raises:
-            PartnerRejectedError: the partner refused (not retryable).
+            PartnerRejectedError: the partner refused, e.g. ``voucher_used``: the
+                units are no longer live (not retryable).
             PartnerUnavailableError: transient failures outlived the retries, or breaker open.
         """
-        return self._call(
-            "/vouchers/void",
-            VoidVoucherRequest(idempotency_key=idempotency_key),
-            VoidResult,
-            on_attempt,
+        body = VoidVoucherRequest(
+            idempotency_key=idempotency_key, units=units, request_key=request_key
         )
+        return self._call("/vouchers/void", body, VoidResult, on_attempt)
 
     @property
     def breaker_state(self) -> str:
@@ -189,7 +196,8 @@ class PartnerClient:
             )
         # The breaker counts PartnerUnavailableError only; any other outcome closes it.
         with self._breaker:
-            response = self._send(path, body.model_dump(mode="json"), on_attempt)
+            # Optional fields left unset are not sent, so partners without them still agree.
+            response = self._send(path, body.model_dump(mode="json", exclude_none=True), on_attempt)
             return self._parse(response, result_type)
 
     def _send(

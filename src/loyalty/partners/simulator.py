@@ -8,9 +8,10 @@ real sockets, timeouts included::
 
     python -m loyalty.partners.simulator --host 127.0.0.1 --port 8100 [--seed 0]
 
-Endpoints: ``POST /vouchers``, ``POST /vouchers/void``, ``GET /vouchers``,
-``GET /vouchers/{idempotency_key}``; test hooks ``GET|POST /control``,
-``POST /control/reset``, ``GET /stats`` (calls per operation), ``GET /healthz``.
+Endpoints: ``POST /vouchers``, ``POST /vouchers/void`` (all live units, or some),
+``GET /vouchers``, ``GET /vouchers/{idempotency_key}``; test hooks ``GET|POST
+/control``, ``POST /control/reset``, ``POST /control/vouchers/use`` (the member
+redeems units), ``GET /stats`` (calls per operation), ``GET /healthz``.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from loyalty.partners.simulator_state import (
     ControlUpdate,
     FaultPlan,
     Operation,
+    RejectedError,
     SimulatorControl,
     SimulatorState,
     SimulatorStats,
+    UseVoucher,
 )
 
 _DISCONNECT_POLL_S = 0.05
@@ -94,7 +97,12 @@ def _add_voucher_routes(app: FastAPI, state: SimulatorState) -> None:
     async def void_voucher(body: VoidVoucherRequest, request: Request) -> JSONResponse:
         if (fault := await _apply_faults(state, "void", request)) is not None:
             return fault
-        result = state.void(body.idempotency_key)
+        try:
+            result = state.void(
+                body.idempotency_key, units=body.units, request_key=body.request_key
+            )
+        except RejectedError as exc:
+            return _error(422, exc.code, exc.message)
         if state.take_fail_after_commit("void"):
             return _error(503, "unavailable", "void committed but the answer was lost")
         return JSONResponse(result.model_dump(mode="json"))
@@ -124,6 +132,13 @@ def _add_control_routes(app: FastAPI, state: SimulatorState) -> None:
     @app.post("/control/reset")
     async def reset_control() -> SimulatorControl:
         return state.reset()
+
+    @app.post("/control/vouchers/use", response_model=Voucher)
+    async def use_voucher(order: UseVoucher) -> JSONResponse:
+        try:
+            return JSONResponse(state.use(order).model_dump(mode="json"))
+        except RejectedError as exc:
+            return _error(422, exc.code, exc.message)
 
     @app.get("/stats")
     async def get_stats() -> SimulatorStats:

@@ -80,6 +80,22 @@ class FaultPlan:
     rejection_code: str = ""
 
 
+class UseVoucher(BaseModel):
+    """Body of ``POST /control/vouchers/use``: the member redeems ``units`` of a voucher."""
+
+    idempotency_key: str = Field(min_length=1)
+    units: int = Field(default=1, ge=1)
+
+
+class RejectedError(Exception):
+    """The partner refuses for good (answered 422), e.g. the units are already used."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 class ConflictError(Exception):
     """The key cannot be issued: reused with another body, or voided before issue."""
 
@@ -104,6 +120,7 @@ class SimulatorState:
         # Keys voided before any issue: a late issue must not resurrect them,
         # or a saga that compensated during an in-flight issue would leak a voucher.
         self._tombstones: dict[str, datetime] = {}
+        self._partial_voids: dict[str, VoidResult] = {}  # dedupe key -> first answer
         self._stats = SimulatorStats()
 
     def reset(self) -> SimulatorControl:
@@ -192,24 +209,75 @@ class SimulatorState:
             self._vouchers[key] = (request, voucher)
             return voucher, True
 
-    def void(self, key: str) -> VoidResult:
-        """Void the voucher issued with ``key``; unknown keys are a no-op ``not_found``."""
+    def void(
+        self, key: str, *, units: int | None = None, request_key: str | None = None
+    ) -> VoidResult:
+        """Void ``units`` live units (all when None) of the voucher issued with ``key``.
+
+        Unknown keys are a no-op ``not_found`` that also tombstones the key.
+
+        Raises:
+            RejectedError: fewer live units than asked for (the member used them).
+        """
+        # A whole void is idempotent on the voucher; a partial one on its request key.
+        dedupe = request_key if units is not None else f"void-all:{key}"
         with self._lock:
+            if dedupe in self._partial_voids:
+                return self._partial_voids[dedupe]
             if key not in self._vouchers:
                 self._tombstones.setdefault(key, datetime.now(UTC))
                 return VoidResult(idempotency_key=key, status="not_found")
             request, voucher = self._vouchers[key]
-            if voucher.status != "voided":
-                voucher = voucher.model_copy(
-                    update={"status": "voided", "voided_at": datetime.now(UTC)}
+            asked = voucher.live_units if units is None else units
+            if asked > voucher.live_units or (units is None and voucher.units_used):
+                raise RejectedError(
+                    "voucher_used",
+                    f"{voucher.live_units} of {voucher.quantity} units are live; "
+                    f"{voucher.units_used} were used",
                 )
-                self._vouchers[key] = (request, voucher)
-            return VoidResult(
+            voucher = self._with_units(voucher, voided=voucher.units_voided + asked)
+            if asked:
+                voucher = voucher.model_copy(update={"voided_at": datetime.now(UTC)})
+            self._vouchers[key] = (request, voucher)
+            result = VoidResult(
                 idempotency_key=key,
-                status="voided",
+                status="voided" if voucher.status == "voided" else "partially_voided",
+                units_voided=asked,
                 voucher_id=voucher.voucher_id,
                 voided_at=voucher.voided_at,
             )
+            if dedupe is not None:
+                self._partial_voids[dedupe] = result
+            return result
+
+    def use(self, order: UseVoucher) -> Voucher:
+        """The member redeems ``units`` of a voucher (a test hook: what the partner sees)."""
+        with self._lock:
+            if order.idempotency_key not in self._vouchers:
+                raise RejectedError("not_found", f"no voucher for {order.idempotency_key!r}")
+            request, voucher = self._vouchers[order.idempotency_key]
+            if order.units > voucher.live_units:
+                raise RejectedError("voucher_used", f"only {voucher.live_units} units are live")
+            voucher = self._with_units(voucher, used=voucher.units_used + order.units)
+            self._vouchers[order.idempotency_key] = (request, voucher)
+            return voucher
+
+    @staticmethod
+    def _with_units(
+        voucher: Voucher, *, used: int | None = None, voided: int | None = None
+    ) -> Voucher:
+        used = voucher.units_used if used is None else used
+        voided = voucher.units_voided if voided is None else voided
+        status = (
+            "voided"
+            if voided == voucher.quantity
+            else "used"
+            if used + voided == voucher.quantity
+            else "issued"
+        )
+        return voucher.model_copy(
+            update={"units_used": used, "units_voided": voided, "status": status}
+        )
 
     def get(self, key: str) -> Voucher | None:
         with self._lock:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loyalty.domain.program import ProgramParameters
+from loyalty.domain.refunds import RefundRules
 from loyalty.errors import ValidationError
 from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
-from loyalty.policies.parameters import build_program_parameters
+from loyalty.policies.parameters import build_program_parameters, parameter
 
 EXPIRY_POLICY = "POL-EXPIRY-001"
+REFUND_POLICY = "POL-REFUND-001"
 DEFAULT_CREDIT_EXPIRY_MONTHS = 24
 
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -65,6 +67,15 @@ class PolicyBook:
         months = raw if isinstance(raw, int) and raw > 0 else DEFAULT_CREDIT_EXPIRY_MONTHS
         return PolicyNumbers(
             parameters=build_program_parameters(current), credit_expiry_days=months * 365 // 12
+        )
+
+    def refund_rules(self, *, today: dt.date | None = None) -> RefundRules:
+        """POL-REFUND-001's window, automatic maximum and approval time, in force today."""
+        current = self.in_force(today=today)
+        return RefundRules(
+            window_days=parameter(current, REFUND_POLICY, "redemption_cancel_window_days"),
+            auto_max_points=parameter(current, REFUND_POLICY, "auto_reversal_max_points"),
+            approval_hours=parameter(current, REFUND_POLICY, "refund_processing_hours"),
         )
 
     def path_inside(self, path: str | None) -> Path:

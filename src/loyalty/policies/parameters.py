@@ -49,15 +49,25 @@ def build_program_parameters(current: Mapping[str, PolicyDocument]) -> ProgramPa
     """
     values: dict[str, Any] = {}
     for field_name, (policy_id, key) in PARAMETER_SOURCES.items():
-        document = current.get(policy_id)
-        if document is None:
-            raise ValidationError(f"no version of {policy_id} is in force")
-        if key not in document.parameters:
-            raise ValidationError(f"{policy_id} v{document.version} has no parameter {key}")
-        raw = document.parameters[key]
-        values[field_name] = _tier_points(raw, name=key) if field_name in TIERED_PARAMETERS else raw
+        raw = parameter(current, policy_id, key)
+        values[field_name] = tier_points(raw, name=key) if field_name in TIERED_PARAMETERS else raw
     versions = {policy_id: document.version for policy_id, document in current.items()}
     return ProgramParameters(**values, policy_versions=versions)
+
+
+def parameter(current: Mapping[str, PolicyDocument], policy_id: str, key: str) -> Any:
+    """One front-matter parameter of the version in force of ``policy_id``.
+
+    Raises:
+        ValidationError: The policy is not in force or does not state the parameter:
+            a rule without its number must fail, never fall back to a guess.
+    """
+    document = current.get(policy_id)
+    if document is None:
+        raise ValidationError(f"no version of {policy_id} is in force")
+    if key not in document.parameters:
+        raise ValidationError(f"{policy_id} v{document.version} has no parameter {key}")
+    return document.parameters[key]
 
 
 def load_program_parameters(root: Path, *, today: dt.date | None = None) -> ProgramParameters:
@@ -66,7 +76,7 @@ def load_program_parameters(root: Path, *, today: dt.date | None = None) -> Prog
     return build_program_parameters(select_current(load_policy_files(root), today=day))
 
 
-def _tier_points(raw: object, *, name: str) -> TierPoints:
+def tier_points(raw: object, *, name: str) -> TierPoints:
     if not isinstance(raw, dict):
         raise ValidationError(f"{name} must map tiers to points")
     try:

@@ -167,3 +167,55 @@ def test_reset_forgets_vouchers_and_faults(sim: TestClient) -> None:
 
     assert _count(sim) == 0
     assert sim.post("/vouchers", json=_issue_body()).status_code == 201
+
+
+def issue_three(sim: TestClient, key: str = "redemption-p:fulfill_reward") -> None:
+    body = {"idempotency_key": key, "reward_id": "R-GIFT-10", "member_id": "M1", "quantity": 3}
+    assert sim.post("/vouchers", json=body).status_code == 201
+
+
+def test_a_partial_void_voids_those_units_once_per_request_key(sim: TestClient) -> None:
+    issue_three(sim)
+    ask = {"idempotency_key": "redemption-p:fulfill_reward", "units": 1, "request_key": "refund-1"}
+
+    first = sim.post("/vouchers/void", json=ask).json()
+    again = sim.post("/vouchers/void", json=ask).json()
+    voucher = sim.get("/vouchers/redemption-p:fulfill_reward").json()
+
+    assert (first["status"], first["units_voided"]) == ("partially_voided", 1)
+    assert again == first
+    assert (voucher["status"], voucher["units_voided"], voucher["units_used"]) == ("issued", 1, 0)
+
+
+def test_used_units_cannot_be_voided(sim: TestClient) -> None:
+    issue_three(sim)
+    used = sim.post(
+        "/control/vouchers/use", json={"idempotency_key": "redemption-p:fulfill_reward", "units": 2}
+    )
+    too_many = sim.post(
+        "/vouchers/void",
+        json={"idempotency_key": "redemption-p:fulfill_reward", "units": 2, "request_key": "r"},
+    )
+    whole = sim.post("/vouchers/void", json={"idempotency_key": "redemption-p:fulfill_reward"})
+    last = sim.post(
+        "/vouchers/void",
+        json={"idempotency_key": "redemption-p:fulfill_reward", "units": 1, "request_key": "r2"},
+    )
+
+    assert used.json()["units_used"] == 2
+    assert (too_many.status_code, too_many.json()["error"]) == (422, "voucher_used")
+    assert (whole.status_code, whole.json()["error"]) == (422, "voucher_used")
+    assert last.json()["status"] == "partially_voided"
+    voucher = sim.get("/vouchers/redemption-p:fulfill_reward").json()
+    assert (voucher["status"], voucher["units_used"], voucher["units_voided"]) == ("used", 2, 1)
+
+
+def test_voiding_every_live_unit_voids_the_voucher(sim: TestClient) -> None:
+    issue_three(sim)
+    sim.post(
+        "/vouchers/void",
+        json={"idempotency_key": "redemption-p:fulfill_reward", "units": 1, "request_key": "a"},
+    )
+    rest = sim.post("/vouchers/void", json={"idempotency_key": "redemption-p:fulfill_reward"})
+
+    assert (rest.json()["status"], rest.json()["units_voided"]) == ("voided", 2)

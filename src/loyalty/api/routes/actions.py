@@ -20,6 +20,8 @@ from loyalty.contracts.redemption import (
     UPDATE_REJECT,
     CancelRequest,
     RefundRequest,
+    RefundState,
+    RefundStatus,
     ReviewDecision,
 )
 
@@ -171,5 +173,12 @@ async def refund(
     )
     if result is None:
         response.status_code = 202
-        return RefundPublic(refund_id=refund_id, redemption_id=redemption_id, status="running")
+        live = await gateway.live(refund_id, RefundState)
+        waiting = live is not None and live.status == RefundStatus.AWAITING_APPROVAL
+        return RefundPublic(
+            refund_id=refund_id,
+            redemption_id=redemption_id,
+            status="awaiting_approval" if waiting else "running",
+            review_reasons=live.review_reasons if live else [],
+        )
     return RefundPublic(status="completed", **result.model_dump())
