@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
 from loyalty.activities.checks import RedemptionChecks
@@ -41,7 +41,7 @@ from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
 from loyalty.schedules import ensure_schedules
-from loyalty.temporal_client import connect
+from loyalty.temporal_client import DATA_CONVERTER, connect
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
 from loyalty.workflows.maintenance import ExpirePointsWorkflow, ReconcileLedgerWorkflow
@@ -171,6 +171,11 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(seconds=20),
         **options,
     )
+
+
+def make_replayer() -> Replayer:
+    """A replayer with the worker's very workflows and data converter (``loyalty replay``, CI)."""
+    return Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from loyalty.cli import agent_commands, api_commands, ledger_commands, up, workflow_commands
+from loyalty.cli import (
+    agent_commands,
+    api_commands,
+    ledger_commands,
+    ops_commands,
+    up,
+    workflow_commands,
+)
 from loyalty.config import get_settings
 from loyalty.logging import configure_logging
 
@@ -21,6 +28,7 @@ def main() -> None:
     configure_logging(get_settings().log_level)
 
 
-for group in (ledger_commands, up, workflow_commands, api_commands, agent_commands):
+groups = (ledger_commands, up, workflow_commands, ops_commands, api_commands, agent_commands)
+for group in groups:
     app.registered_commands.extend(group.app.registered_commands)
     app.registered_groups.extend(group.app.registered_groups)

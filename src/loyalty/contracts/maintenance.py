@@ -74,4 +74,5 @@ class ReconciliationReport(Contract):
             if d.member_id in members[:limit]
         )
         more = f" (and {len(members) - limit} more accounts)" if len(members) > limit else ""
-        return f"ledger differs for {len(members)} accounts: {named}{more}"
+        accounts = f"{len(members)} account{'s' if len(members) != 1 else ''}"
+        return f"ledger differs in {accounts}: {named}{more}"
