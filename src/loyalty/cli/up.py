@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 import signal
 import subprocess
@@ -185,6 +186,7 @@ def stack_settings(settings: Settings, dev: DevServer) -> tuple[Settings, dict[s
 def up_command() -> None:
     """Migrate, seed and start every process of the stack; restart what crashes; Ctrl-C stops."""
     _stop_on_signals()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness probes are not news
     dev = DevServer()
     settings, env = stack_settings(context.settings(), dev)
     supervisor = Supervisor(settings.data_dir / "logs")
