@@ -12,12 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from sqlalchemy.engine import make_url
 
 from loyalty.cli.stack import port_open
 from tests.support.partner_simulator import _free_port
@@ -35,12 +33,12 @@ class StackUnderTest:
     process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def prepare(cls, tmp_path: Path, admin_url: str) -> StackUnderTest:
-        name = f"loyalty_up_{uuid.uuid4().hex[:10]}"
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    def prepare(cls, tmp_path: Path, database_url: str) -> StackUnderTest:
         names = ("temporal", "temporal_ui", "api", "partner")
         return cls(
-            data_dir=tmp_path / "data", database_url=url, ports={n: _free_port() for n in names}
+            data_dir=tmp_path / "data",
+            database_url=database_url,
+            ports={n: _free_port() for n in names},
         )
 
     @property

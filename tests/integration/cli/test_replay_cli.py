@@ -8,11 +8,8 @@ replaying its history against the real workflow must fail, by name.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
@@ -20,9 +17,8 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from loyalty.contracts.maintenance import EXPIRE_POINTS_WORKFLOW, ExpiryRequest, ExpirySummary
 from tests.conftest import unique_id
+from tests.support.cli import loyalty
 from tests.support.temporal import SagaHarness
-
-LOYALTY = Path(sys.executable).with_name("loyalty")
 
 
 @workflow.defn(name=EXPIRE_POINTS_WORKFLOW)
@@ -36,19 +32,7 @@ class ImpostorExpiry:
 
 
 async def replay(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
-    settings = {
-        "LOYALTY_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LOYALTY_LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.to_thread(
-        subprocess.run,
-        [str(LOYALTY), "replay", *args],
-        env={**os.environ, **settings},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return await loyalty(env, "replay", *args)
 
 
 async def test_replay_names_the_nondeterministic_workflow_and_exits_non_zero(

@@ -11,50 +11,36 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, ScheduleOverlapPolicy, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from loyalty.contracts.maintenance import DISCREPANCY_ERROR, ExpirySummary
-from loyalty.ledger.catalog import ensure_member
-from loyalty.ledger.db import make_engine, make_session_factory, migrate
+from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.schedules import JOBS, ScheduledJob, describe_schedules, ensure_schedules
-from tests.conftest import ADMIN_URL, unique_id
+from tests.conftest import unique_id
 from tests.support import temporal as support
+from tests.support.cli import loyalty
+from tests.support.databases import scratch_database
+from tests.support.members import funded_member
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import SagaHarness, running_worker
 
-LOYALTY = Path(sys.executable).with_name("loyalty")
 EXPIRY, RECONCILIATION = JOBS
 
 
 @pytest.fixture(scope="module")
 def own_database() -> Iterator[str]:
-    name = f"loyalty_sched_{uuid.uuid4().hex[:10]}"
-    admin = make_url(ADMIN_URL).set(drivername="postgresql", database="postgres")
-    conninfo = admin.render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("loyalty_sched") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -111,41 +97,10 @@ async def triggered_run(
 
 
 def member_with_expired_points(sessions: sessionmaker[Session], points: int) -> str:
-    member = unique_id("M")
-    with sessions.begin() as session:
-        ensure_member(
-            session,
-            member_id=member,
-            tier="silver",
-            region="US",
-            status="active",
-            joined_on=dt.date(2024, 1, 1),
-        )
     now = dt.datetime.now(dt.UTC)
     earlier = Ledger(sessions, clock=lambda: now - dt.timedelta(days=400))
-    earlier.accrue(
-        member_id=member,
-        points=points,
-        expires_at=now - dt.timedelta(days=1),
-        idempotency_key=unique_id("old-accrual"),
-    )
-    return member
-
-
-async def cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
-    settings = {
-        "LOYALTY_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LOYALTY_LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.to_thread(
-        subprocess.run,
-        [str(LOYALTY), *args],
-        env={**os.environ, **settings},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    yesterday = now - dt.timedelta(days=1)
+    return funded_member(sessions, points=points, expires_at=yesterday, ledger=earlier)
 
 
 async def test_a_triggered_expiry_run_posts_the_expiry_entries(
@@ -241,7 +196,7 @@ async def test_loyalty_schedules_lists_each_job_with_its_last_and_next_run(
     run = await triggered_run(temporal_env.client, EXPIRY.schedule_id)
     await run.result()
 
-    listed = await cli(temporal_env, "schedules", "--json")
+    listed = await loyalty(temporal_env, "schedules", "--json")
     assert listed.returncode == 0, listed.stderr
     views = {v["schedule_id"]: v for v in json.loads(listed.stdout)}
     assert set(views) == {job.schedule_id for job in JOBS}
@@ -249,9 +204,9 @@ async def test_loyalty_schedules_lists_each_job_with_its_last_and_next_run(
     assert views[EXPIRY.schedule_id]["last_workflow_id"] == run.id
     assert views[RECONCILIATION.schedule_id]["last_run_at"] is None
     assert all(v["next_run_at"] for v in views.values())
-    text_output = await cli(temporal_env, "schedules")
+    text_output = await loyalty(temporal_env, "schedules")
     assert f"{EXPIRY.schedule_id}  [30 2 * * *]" in text_output.stdout
     assert "completed" in text_output.stdout and "next " in text_output.stdout
 
-    unknown = await cli(temporal_env, "trigger-schedule", "no-such-schedule")
+    unknown = await loyalty(temporal_env, "trigger-schedule", "no-such-schedule")
     assert unknown.returncode == 3 and "unknown schedule" in unknown.stderr

@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 from loyalty.contracts.redemption import (
@@ -29,11 +27,11 @@ from loyalty.contracts.redemption import (
     Step,
     redemption_workflow_id,
 )
-from loyalty.ledger.catalog import ensure_member
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.temporal_client import DATA_CONVERTER
-from tests.conftest import ADMIN_URL, unique_id
+from tests.support.databases import scratch_database
+from tests.support.members import funded_member
 from tests.support.stack import StackUnderTest
 
 pytestmark = pytest.mark.slow
@@ -41,15 +39,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[StackUnderTest]:
-    under_test = StackUnderTest.prepare(tmp_path, ADMIN_URL)
-    try:
-        yield under_test
-    finally:
-        under_test.kill_leftovers()
-        admin = make_url(ADMIN_URL).set(drivername="postgresql", database="postgres")
-        name = make_url(under_test.database_url).database
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("loyalty_up", create=False) as url:  # `up` creates it
+        under_test = StackUnderTest.prepare(tmp_path, url)
+        try:
+            yield under_test
+        finally:
+            under_test.kill_leftovers()
 
 
 @pytest.mark.parametrize(
@@ -78,23 +73,12 @@ def test_sigterm_during_start_up_leaves_no_process_and_no_port(
 def funded_members(database_url: str, count: int) -> list[str]:
     engine = make_engine(database_url, pool_size=1)
     sessions = make_session_factory(engine)
-    members = [unique_id("M") for _ in range(count)]
-    for member in members:
-        with sessions.begin() as session:
-            ensure_member(
-                session,
-                member_id=member,
-                tier="silver",
-                region="US",
-                status="active",
-                joined_on=dt.date(2024, 1, 1),
-            )
-        Ledger(sessions).accrue(
-            member_id=member,
-            points=5_000,
-            idempotency_key=unique_id("fund"),
-            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=365),
-        )
+    a_year = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+    ledger = Ledger(sessions)
+    members = [
+        funded_member(sessions, points=5_000, expires_at=a_year, ledger=ledger)
+        for _ in range(count)
+    ]
     engine.dispose()
     return members
 
