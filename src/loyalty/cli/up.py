@@ -113,7 +113,9 @@ def services(settings: Settings, env: dict[str, str]) -> list[Service]:
 def ingest_policies(env: dict[str, str]) -> None:
     """Embed the policy corpus through the worker (idempotent: unchanged chunks are kept)."""
     print("==> ingesting policies (first run embeds the corpus; later runs skip what is there)")
-    subprocess.run([str(BIN / "loyalty"), "policies", "ingest", "--wait"], env=env, check=True)
+    ingest = subprocess.run([str(BIN / "loyalty"), "policies", "ingest", "--wait"], env=env)
+    if ingest.returncode != 0:
+        raise RuntimeError(f"policy ingestion failed (exit {ingest.returncode}); see above")
 
 
 def api_url(settings: Settings) -> str:
