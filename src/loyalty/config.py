@@ -41,10 +41,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "LOYALTY_DATABASE_URL"),
     )
 
-    # Temporal
+    # Temporal: address and namespace when set win over the SDK's environment configuration
+    # (TEMPORAL_* variables, temporal.toml profiles: TLS, API keys); see temporal_client.py.
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "loyalty-redemptions"
+    # A file the worker refreshes while it polls (read by `loyalty up` and healthchecks)
+    worker_health_file: Path | None = None
 
     # Partner fulfillment
     partner_url: str = "http://127.0.0.1:8100"

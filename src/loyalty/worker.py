@@ -1,8 +1,11 @@
 """Worker entrypoint: build the clients and activity classes once, serve the task queue.
 
 This is the only place that wires dependencies for activities (the API has its
-own in ``api/deps.py``). SIGTERM and SIGINT start a graceful shutdown: no new
-tasks are polled and running activities get ``graceful_shutdown_timeout`` to finish.
+own in ``api/deps.py``). On start it makes sure the scheduled jobs exist
+(``loyalty.schedules``) and, when ``LOYALTY_WORKER_HEALTH_FILE`` is set, keeps
+that file fresh while it polls (``loyalty.health``). SIGTERM and SIGINT start a
+graceful shutdown: no new tasks are polled and running activities get
+``graceful_shutdown_timeout`` to finish.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -18,11 +21,12 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
 from loyalty.activities.checks import RedemptionChecks
 from loyalty.activities.fulfillment import FulfillmentActivities
+from loyalty.activities.maintenance import MaintenanceActivities
 from loyalty.activities.points import PointsActivities
 from loyalty.activities.policies import PolicyActivities
 from loyalty.activities.proposals import ProposalActivities
@@ -32,15 +36,18 @@ from loyalty.activities.webhooks import WebhookActivities
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.agents.service import ProposalService
 from loyalty.config import Settings
+from loyalty.health import HealthFile, keep_fresh
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.observability.interceptor import ActivityObserver
 from loyalty.observability.worker_telemetry import WorkerTelemetry
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
 from loyalty.policies.book import PolicyBook
-from loyalty.temporal_client import connect
+from loyalty.schedules import ensure_schedules
+from loyalty.temporal_client import DATA_CONVERTER, connect
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
+from loyalty.workflows.maintenance import ExpirePointsWorkflow, ReconcileLedgerWorkflow
 from loyalty.workflows.proposal import RewardProposalWorkflow
 from loyalty.workflows.redemption import RedemptionWorkflow
 from loyalty.workflows.refund import RefundWorkflow
@@ -55,6 +62,8 @@ WORKFLOWS: Sequence[type] = (
     AssistedRedemptionWorkflow,
     RewardProposalWorkflow,
     PolicyIngestionWorkflow,
+    ExpirePointsWorkflow,
+    ReconcileLedgerWorkflow,
 )
 ACTIVITY_THREADS = 32
 
@@ -119,6 +128,7 @@ def build_activities(
         sessions=sessions, ledger=ledger, policies=PolicyBook(settings.policies_dir)
     )
     webhooks = WebhookActivities(sessions=sessions, secret=settings.webhook_secret)
+    maintenance = MaintenanceActivities(ledger=ledger)
     activities: list[Callable[..., Any]] = [
         checks.decide_redemption,
         checks.check_balance,
@@ -139,6 +149,8 @@ def build_activities(
         webhooks.deliver,
         webhooks.record_failure,
         webhooks.publish_event,
+        maintenance.expire_points,
+        maintenance.reconcile_ledger,
     ]
     if agents is not None:
         activities += agent_activities(
@@ -170,12 +182,19 @@ def build_worker(
     )
 
 
+def make_replayer() -> Replayer:
+    """A replayer with the worker's very workflows and data converter (``loyalty replay``, CI)."""
+    return Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
+
+
 async def run_worker(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully."""
     engine = make_engine(settings.database_url, pool_size=ACTIVITY_THREADS // 2)
     telemetry = WorkerTelemetry.from_settings(settings)
     telemetry.instrument(engine)
     client = await connect(settings, **telemetry.client_options())
+    created = await ensure_schedules(client, task_queue=settings.task_queue)
+    log.info("schedules_ensured", created=created)
     agents = AgentRuntime(settings)  # opens Qdrant and the model on first use
     with (
         partner_client(settings) as partner,
@@ -193,11 +212,35 @@ async def run_worker(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         log.info(
-            "worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address
+            "worker_started",
+            task_queue=settings.task_queue,
+            temporal=client.service_client.config.target_host,
         )
-        async with worker, telemetry.serving(client, task_queue=settings.task_queue):
+        async with (
+            worker,
+            telemetry.serving(client, task_queue=settings.task_queue),
+            _reporting_health(settings, worker, client),
+        ):
             await stop.wait()
             log.info("worker_stopping")
     engine.dispose()
     telemetry.shutdown()
     log.info("worker_stopped")
+
+
+@contextlib.asynccontextmanager
+async def _reporting_health(
+    settings: Settings, worker: Worker, client: Client
+) -> AsyncIterator[None]:
+    """Keep the health file fresh while the worker runs (when one is configured)."""
+    if settings.worker_health_file is None:
+        yield
+        return
+    health = HealthFile(settings.worker_health_file)
+    beating = asyncio.create_task(keep_fresh(health, worker=worker, client=client))
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating

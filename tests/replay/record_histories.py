@@ -1,7 +1,14 @@
-"""Record the histories that test_replay.py replays (not collected by default).
+"""Record, from real runs, the histories test_replay.py replays (not collected by default).
 
-Run by name after an intended, versioned workflow change:
-``.venv/bin/pytest tests/replay/record_histories.py``
+Run after an intended, versioned workflow change, by name:
+``.venv/bin/pytest tests/replay/record_histories.py`` (or ``python -m
+tests.replay.record_histories``). Every workflow type runs for real (dev
+server, PostgreSQL, partner simulator, the embedded policy store) once per
+outcome in ``RECORDED``, and its history lands in ``histories/<name>.json``.
+
+Names here never reuse an older recording's name: the names in ``KEPT``
+(``outcomes.py``) stay as they were recorded, because they prove that older
+code paths (before a ``workflow.patched`` change) still replay.
 """
 
 from __future__ import annotations
@@ -10,54 +17,229 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
-from temporalio.client import WorkflowFailureError
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowFailureError
 
-from loyalty.contracts import redemption as act
-from loyalty.contracts.redemption import (
-    UPDATE_APPROVE,
-    RedemptionStatus,
-    ReviewDecision,
-    UpdateResult,
+from loyalty.contracts import assisted as a
+from loyalty.contracts import redemption as r
+from loyalty.contracts.ingestion import INGEST_WORKFLOW, IngestionState, IngestRequest
+from loyalty.contracts.maintenance import (
+    EXPIRE_POINTS_WORKFLOW,
+    RECONCILE_WORKFLOW,
+    ExpiryRequest,
+    ReconcileRequest,
 )
-from tests.conftest import MemberFactory
+from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
+from loyalty.webhooks import subscriptions
+from tests.conftest import MemberFactory, unique_id
+from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by name)
+    assisted,
+    assisted_factory,
+    embedder,
+    ingested,
+    policy_store,
+)
+from tests.integration.webhooks.conftest import Receiver, receiver  # noqa: F401
+from tests.replay.outcomes import RECORDED
+from tests.support.assisted import AssistedHarness, wait_for_status
 from tests.support.redemptions import redemption_request, wait_for
 from tests.support.temporal import SagaHarness
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def test_record_histories(
-    saga: SagaHarness, new_member: MemberFactory, seeded_catalog: None
-) -> None:
-    async def save(name: str, handle_id: str) -> None:
-        history = await saga.client.get_workflow_handle(handle_id).fetch_history()
-        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+async def save(client: Client, name: str, workflow_id: str) -> None:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    body = json.dumps(json.loads(history.to_json()), indent=1)
+    (HISTORIES / f"{name}.json").write_text(body + "\n")
 
+
+async def _decided(saga: SagaHarness, member: str, update: str, decision: Any) -> r.RedemptionState:
+    """A redemption parked for fraud review (new account, new device), then ``update``d."""
+    handle = await saga.start(redemption_request(member, device_id=unique_id("device")))
+    await wait_for(handle, status=r.RedemptionStatus.AWAITING_APPROVAL)
+    await handle.execute_update(update, decision, result_type=r.UpdateResult)
+    return await handle.result()
+
+
+async def record_redemptions(saga: SagaHarness, new_member: MemberFactory) -> str:
+    """Every saga outcome, then a refund of the completed one; returns its id."""
+    client = saga.client
     done = await saga.redeem(redemption_request(new_member(points=5_000)))
-    await save("happy_path", done.redemption_id)
-    saga.faults.fail(act.CAPTURE_POINTS)
-    failed = await saga.redeem(redemption_request(new_member(points=5_000)))
-    await save("compensated", failed.redemption_id)
-    saga.faults.heal(act.CAPTURE_POINTS)
-    member = new_member(points=5_000, joined_on=dt.date.today())
-    handle = await saga.start(redemption_request(member, device_id="new-device"))
-    await wait_for(handle, status=RedemptionStatus.AWAITING_APPROVAL)
-    await handle.execute_update(
-        UPDATE_APPROVE,
-        ReviewDecision(agent_id="agent-1", reason="verified"),
-        result_type=UpdateResult,
-    )
-    await handle.result()
-    await save("review_approved", handle.id)
+    await save(client, "redemption_completed", done.redemption_id)
+    refused = await saga.redeem(redemption_request(new_member(points=100)))
+    assert refused.status == r.RedemptionStatus.REJECTED
+    await save(client, "redemption_rejected", refused.redemption_id)
 
-    saga.faults.delay(act.RESERVE_POINTS, 1.0)  # cancelled from the Web UI while the hold lands
-    reserves = saga.faults.calls[act.RESERVE_POINTS]
+    saga.faults.fail(r.CAPTURE_POINTS)
+    failed = await saga.redeem(redemption_request(new_member(points=5_000)))
+    saga.faults.heal(r.CAPTURE_POINTS)
+    await save(client, "redemption_compensated", failed.redemption_id)
+
+    fresh = {"points": 5_000, "joined_on": dt.date.today()}
+    review = r.ReviewDecision(agent_id="agent-1", reason="verified by phone")
+    approved = await _decided(saga, new_member(**fresh), r.UPDATE_APPROVE, review)
+    await save(client, "redemption_review_approved", approved.redemption_id)
+    rejected = await _decided(saga, new_member(**fresh), r.UPDATE_REJECT, review)
+    await save(client, "redemption_review_rejected", rejected.redemption_id)
+    cancel = r.CancelRequest(requested_by="member")
+    cancelled = await _decided(saga, new_member(**fresh), r.UPDATE_CANCEL, cancel)
+    assert cancelled.status == r.RedemptionStatus.CANCELLED
+    await save(client, "redemption_cancelled", cancelled.redemption_id)
+    await record_temporal_cancel(saga, new_member)
+
+    refund = r.RefundRequest(
+        redemption_id=done.redemption_id,
+        request_id=unique_id("refund"),
+        reason="member changed mind",
+        actor="ops-1",
+        actor_role="operator",
+    )
+    refund_id = r.refund_workflow_id(done.redemption_id, refund.request_id)
+    await client.execute_workflow(
+        r.REFUND_WORKFLOW, refund, id=refund_id, task_queue=saga.task_queue
+    )
+    await save(client, "refund_completed", refund_id)
+    return done.redemption_id
+
+
+async def record_temporal_cancel(saga: SagaHarness, new_member: MemberFactory) -> None:
+    """Cancelled from the Web UI (a Temporal cancel) while its hold was landing."""
+    saga.faults.delay(r.RESERVE_POINTS, 1.0)
+    reserves = saga.faults.calls[r.RESERVE_POINTS]
     handle = await saga.start(redemption_request(new_member(points=5_000)))
-    while saga.faults.calls[act.RESERVE_POINTS] == reserves:
+    while saga.faults.calls[r.RESERVE_POINTS] == reserves:
         await asyncio.sleep(0.05)
     await handle.cancel()
     with contextlib.suppress(WorkflowFailureError):
         await handle.result()
-    await save("cancelled_during_hold", handle.id)
+    saga.faults.delay(r.RESERVE_POINTS, 0.0)
+    await save(saga.client, "redemption_cancelled_during_hold", handle.id)
+
+
+async def record_assisted(harness: AssistedHarness, new_member: MemberFactory) -> None:
+    client = harness.client
+
+    def case(severity: str) -> a.AssistedRequest:
+        member = new_member(points=100)
+        return a.AssistedRequest(
+            request_id=unique_id("case"),
+            member_id=member,
+            reason="voucher never arrived",
+            severity=severity,  # type: ignore[arg-type]
+            requested_by="agent-7",
+        )
+
+    auto = await harness.run(case("minor"))
+    assert auto.status == a.AssistedStatus.COMPLETED
+    await save(client, "assisted_auto_executed", a.assisted_workflow_id(auto.request_id))
+    for name, update in (
+        ("assisted_approved", a.UPDATE_APPROVE),
+        ("assisted_rejected", a.UPDATE_REJECT),
+    ):
+        handle = await harness.start(case("major"))
+        await wait_for_status(handle, a.AssistedStatus.AWAITING_APPROVAL)
+        decision = r.ReviewDecision(agent_id="lead-3", reason="checked the ticket")
+        await handle.execute_update(update, decision, result_type=a.AssistedUpdateResult)
+        await handle.result()
+        await save(client, name, handle.id)
+
+    proposal = a.ProposalCase(
+        request_id=unique_id("proposal"),
+        member_id=new_member(points=100),
+        reason="parcel delivered late",
+        severity="minor",
+        requested_by="agent-7",
+    )
+    proposal_id = a.proposal_workflow_id(proposal.request_id)
+    await client.execute_workflow(
+        a.PROPOSAL_WORKFLOW, proposal, id=proposal_id, task_queue=harness.task_queue
+    )
+    await save(client, "proposal", proposal_id)
+    ingestion_id = unique_id("policy-ingestion")
+    await client.execute_workflow(
+        INGEST_WORKFLOW,
+        IngestRequest(requested_by="ops-1"),
+        id=ingestion_id,
+        task_queue=harness.task_queue,
+        result_type=IngestionState,
+    )
+    await save(client, "ingestion", ingestion_id)
+
+
+async def record_maintenance(
+    saga: SagaHarness, sessions: sessionmaker[Session], new_member: MemberFactory
+) -> None:
+    client = saga.client
+    runs = (
+        ("points_expiry", EXPIRE_POINTS_WORKFLOW, ExpiryRequest(requested_by="ops-1")),
+        ("reconciliation_completed", RECONCILE_WORKFLOW, ReconcileRequest()),
+    )
+    for name, workflow, request in runs:
+        workflow_id = unique_id(name)
+        await client.execute_workflow(workflow, request, id=workflow_id, task_queue=saga.task_queue)
+        await save(client, name, workflow_id)
+
+    member = new_member(points=100)
+    with sessions.begin() as session:  # a projection no entry explains (this run's own database)
+        session.execute(
+            text("UPDATE accounts SET available = available + 7 WHERE member_id = :m"),
+            {"m": member},
+        )
+    workflow_id = unique_id("reconciliation-failed")
+    with pytest.raises(WorkflowFailureError):
+        await client.execute_workflow(
+            RECONCILE_WORKFLOW, ReconcileRequest(), id=workflow_id, task_queue=saga.task_queue
+        )
+    await save(client, "reconciliation_failed", workflow_id)
+
+
+async def record_webhook_delivery(
+    saga: SagaHarness,
+    sessions: sessionmaker[Session],
+    new_member: MemberFactory,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    with sessions.begin() as session:
+        subscription = subscriptions.create(
+            session,
+            url=receiver.url,
+            events=[EventType.COMPLETED.value],
+            description="history recording",
+            created_by="ops-1",
+        ).id
+    done = await saga.redeem(redemption_request(new_member(points=5_000)))
+    with sessions.begin() as session:
+        subscriptions.deactivate(session, subscription_id=subscription)
+    delivery_id = delivery_workflow_id(
+        event_id(done.redemption_id, EventType.COMPLETED.value), subscription
+    )
+    await saga.client.get_workflow_handle(delivery_id).result()
+    await save(saga.client, "webhook_delivery", delivery_id)
+
+
+async def test_record_histories(
+    saga: SagaHarness,
+    assisted: AssistedHarness,  # noqa: F811
+    sessions: sessionmaker[Session],
+    new_member: MemberFactory,
+    seeded_catalog: None,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    await record_redemptions(saga, new_member)
+    await record_assisted(assisted, new_member)
+    await record_webhook_delivery(saga, sessions, new_member, receiver)
+    await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
+
+    recorded = {path.stem for path in HISTORIES.glob("*.json")}
+    assert recorded >= RECORDED
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -5,23 +5,25 @@ runs already in flight in production; this test catches it in CI. After an
 intended, versioned change, record new histories with
 ``.venv/bin/pytest tests/replay/record_histories.py``.
 
-``before_<patch>_patch_*`` were recorded before that patch of the Redemption
-workflow (``decide-redemption``: four check activities instead of one;
-``safe-cancellation``: the old handling of cancels and failed compensations);
-the others with today's code. All must replay: the older ones prove each old
-branch is still there for runs that started on it.
+``before_<patch>_patch_*`` were recorded just before that patch of the
+Redemption workflow (``decide-redemption``: four check activities instead of
+one; ``safe-cancellation``: the old handling of cancels and failed
+compensations). All must replay: the older ones prove each old branch is
+still there for runs that started on it. ``outcomes.RECORDED`` names one
+history per workflow type and outcome; every registered workflow type has one.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
-from loyalty.temporal_client import DATA_CONVERTER
-from loyalty.worker import WORKFLOWS
+from loyalty.worker import WORKFLOWS, make_replayer
+from tests.replay.outcomes import KEPT, RECORDED
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -33,15 +35,19 @@ def recorded() -> list[Path]:
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
-    await replayer.replay_workflow(history)
+    await make_replayer().replay_workflow(history)
 
 
-def test_there_are_histories_to_replay() -> None:
-    outcomes = {"happy_path", "compensated", "review_approved"}
-    before_patches = {
-        f"before_{patch}_patch_{name}"
-        for patch in ("decide", "safe_cancellation")
-        for name in outcomes
-    }
-    assert {p.stem for p in recorded()} >= outcomes | before_patches | {"cancelled_during_hold"}
+def test_every_outcome_and_every_older_recording_is_there() -> None:
+    assert {p.stem for p in recorded()} >= RECORDED | KEPT
+
+
+def test_every_workflow_type_the_worker_runs_has_a_recorded_history() -> None:
+    def workflow_type(path: Path) -> str:
+        started = json.loads(path.read_text())["events"][0]
+        name: str = started["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+        return name
+
+    # the SDK keeps each class's definition behind this (private) accessor
+    registered = {workflow._Definition.must_from_class(cls).name for cls in WORKFLOWS}
+    assert registered <= {workflow_type(p) for p in recorded()}

@@ -10,7 +10,8 @@ violation anywhere in the tree is found even in a module no test loads.
     workflows ───────────────────────────────────────── 6   (contracts, domain, errors only)
     activities ──────────────────────────────────────── 5
     agents, webhooks ────────────────────────────────── 4
-    ledger, partners, temporal_client, observability ── 3
+    ledger, partners, temporal_client, observability,
+    schedules, health ───────────────────────────────── 3
     contracts, config, policies ─────────────────────── 2
     domain ──────────────────────────────────────────── 1
     errors, logging ─────────────────────────────────── 0
@@ -36,6 +37,8 @@ LAYERS: dict[str, int] = {
     "partners": 3,
     "temporal_client": 3,
     "observability": 3,
+    "schedules": 3,
+    "health": 3,
     "agents": 4,
     "webhooks": 4,
     "activities": 5,

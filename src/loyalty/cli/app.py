@@ -8,6 +8,7 @@ from loyalty.cli import (
     agent_commands,
     api_commands,
     ledger_commands,
+    ops_commands,
     refund_commands,
     up,
     workflow_commands,
@@ -35,6 +36,7 @@ for group in (
     up,
     workflow_commands,
     refund_commands,
+    ops_commands,
     api_commands,
     agent_commands,
 ):

@@ -1,35 +1,41 @@
 """``loyalty up``: bring the whole stack up on embedded defaults (what ``make run`` calls).
 
 Order matters: the database first (migrate, seed), then Temporal (and its
-search attributes), the partner simulator, the worker and the API. Each process logs
-to ``data/logs/``; Ctrl-C stops them all, newest first.
+search attributes), the partner simulator, the worker and the API, each only
+once the one before is ready; then the policies are ingested. From then on a
+process that crashes is restarted (see ``cli/stack.py``) while the others keep
+running. Each process logs to ``data/logs/``. SIGTERM or Ctrl-C, at any moment
+(start-up included), stops everything that was started, newest first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
-import yaml
 
 from loyalty.api.auth import Role, mint_token
 from loyalty.cli import context
-from loyalty.cli.output import reported_errors
-from loyalty.cli.stack import Service, Stack, http_ok, port_open
-from loyalty.config import PROJECT_ROOT, Settings
+from loyalty.cli.dev_server import DevServer
+from loyalty.cli.output import EXIT_REFUSED, fail, reported_errors
+from loyalty.cli.stack import Service, Supervisor, http_ok, port_open
+from loyalty.config import Settings
 from loyalty.contracts import search
+from loyalty.health import HealthFile
 from loyalty.ledger.db import ensure_database, migrate
 from loyalty.seed import DEMO_MEMBER, seed_demo_program
 from loyalty.temporal_client import connect, ensure_search_attributes
 
 app = typer.Typer()
 BIN = Path(sys.executable).parent
-DEV_SERVER_CONFIG = PROJECT_ROOT / "temporal-dev" / "dev-server.yaml"
 
 
 def prepare_database(settings: Settings) -> None:
@@ -37,6 +43,7 @@ def prepare_database(settings: Settings) -> None:
     created = ensure_database(settings.database_url)
     print(f"==> database {'created' if created else 'present'}; applying migrations", flush=True)
     migrate(settings.database_url)
+    print("==> seeding the demo program", flush=True)
     with reported_errors():
         summary = seed_demo_program(context.sessions(), context.ledger())
     print(
@@ -46,72 +53,59 @@ def prepare_database(settings: Settings) -> None:
     )
 
 
-def temporal_service(settings: Settings) -> Service:
-    config = yaml.safe_load(DEV_SERVER_CONFIG.read_text())
-    db_file = PROJECT_ROOT / config["db_filename"]
-    db_file.parent.mkdir(parents=True, exist_ok=True)
+def temporal_service(dev: DevServer) -> Service:
+    dev.db_path.parent.mkdir(parents=True, exist_ok=True)
     return Service(
         name="temporal",
-        argv=[
-            str(BIN / "temporal"),
-            "server",
-            "start-dev",
-            "--ip",
-            config["ip"],
-            "--port",
-            str(config["port"]),
-            "--ui-port",
-            str(config["ui_port"]),
-            "--namespace",
-            config["namespace"],
-            "--db-filename",
-            str(db_file),
-            "--log-level",
-            config["log_level"],
-        ],
-        ready=port_open(config["ip"], int(config["port"])),
-        where=f"{config['ip']}:{config['port']} (Web UI http://{config['ip']}:{config['ui_port']})",
+        argv=dev.argv(),
+        ready=port_open(dev.ip, dev.port),
+        where=f"{dev.address} (Web UI {dev.ui_url})",
+        port=(dev.ip, dev.port),
     )
 
 
 def register_search_attributes(settings: Settings) -> None:
     async def register() -> list[str]:
         client = await connect(settings)
-        return await ensure_search_attributes(client, settings.temporal_namespace, search.ALL)
+        return await ensure_search_attributes(client, client.namespace, search.ALL)
 
     added = asyncio.run(register())
     names = ", ".join(key.name for key in search.ALL)
     print(f"    search attributes {names} ({len(added)} newly registered)", flush=True)
 
 
-def services(settings: Settings) -> list[Service]:
-    partner_port = int(settings.partner_url.rsplit(":", 1)[1].split("/")[0])
+def services(settings: Settings, env: dict[str, str]) -> list[Service]:
+    """The simulator, the worker and the API, in start order, each with a real readiness check."""
+    partner = urlsplit(settings.partner_url)
+    partner_host, partner_port = partner.hostname or "127.0.0.1", partner.port or 80
+    health = HealthFile(settings.data_dir / "run" / "worker.health")
     return [
         Service(
             name="partner-simulator",
             argv=[
-                sys.executable,
-                "-m",
-                "loyalty.partners.simulator",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(partner_port),
+                *(sys.executable, "-m", "loyalty.partners.simulator"),
+                *("--host", partner_host, "--port", str(partner_port)),
             ],
             ready=http_ok(f"{settings.partner_url}/healthz"),
             where=settings.partner_url,
+            env=env,
+            port=(partner_host, partner_port),
         ),
         Service(
             name="worker",
             argv=[str(BIN / "loyalty"), "worker"],
-            ready=lambda: True,
-            where=f"task queue {settings.task_queue}",
+            ready=health.fresh,
+            where=f"task queue {settings.task_queue} (health file {health.path})",
+            env={**env, "LOYALTY_WORKER_HEALTH_FILE": str(health.path)},
+            prepare=health.clear,  # ready means a beat from *this* process
         ),
         Service(
             name="api",
             argv=[str(BIN / "loyalty"), "api"],
-            ready=http_ok(f"{api_url(settings)}/healthz"),
+            ready=http_ok(f"{api_url(settings)}/readyz"),
             where=f"{api_url(settings)} (OpenAPI docs {api_url(settings)}/docs)",
+            env=env,
+            port=(settings.api_host, settings.api_port),
         ),
     ]
 
@@ -119,7 +113,9 @@ def services(settings: Settings) -> list[Service]:
 def ingest_policies(env: dict[str, str]) -> None:
     """Embed the policy corpus through the worker (idempotent: unchanged chunks are kept)."""
     print("==> ingesting policies (first run embeds the corpus; later runs skip what is there)")
-    subprocess.run([str(BIN / "loyalty"), "policies", "ingest", "--wait"], env=env, check=True)
+    ingest = subprocess.run([str(BIN / "loyalty"), "policies", "ingest", "--wait"], env=env)
+    if ingest.returncode != 0:
+        raise RuntimeError(f"policy ingestion failed (exit {ingest.returncode}); see above")
 
 
 def api_url(settings: Settings) -> str:
@@ -157,20 +153,58 @@ def print_demo(settings: Settings) -> None:
     )
 
 
+class StopRequested(BaseException):  # like KeyboardInterrupt: no `except Exception` eats it
+    """Raised in the main thread by SIGTERM or SIGINT, wherever ``loyalty up`` is."""
+
+
+def _stop_on_signals() -> None:
+    """From the first line on, SIGTERM and Ctrl-C unwind ``up`` through its ``finally``."""
+
+    def request_stop(signum: int, _frame: object) -> None:
+        raise StopRequested(signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+
+
+def _ignore_signals() -> None:
+    """While stopping in order, a second signal must not cut the stop short."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def stack_settings(settings: Settings, dev: DevServer) -> tuple[Settings, dict[str, str]]:
+    """Point this process and every child at the dev server ``up`` runs."""
+    at_dev_server = {"temporal_address": dev.address, "temporal_namespace": dev.namespace}
+    env = {
+        **os.environ,
+        "LOYALTY_TEMPORAL_ADDRESS": dev.address,
+        "LOYALTY_TEMPORAL_NAMESPACE": dev.namespace,
+    }
+    return settings.model_copy(update=at_dev_server), env
+
+
 @app.command("up")
 def up_command() -> None:
-    """Migrate, seed and start every process of the stack; Ctrl-C stops them all."""
-    settings = context.settings()
-    prepare_database(settings)
-    stack = Stack(settings.data_dir / "logs")
-    env = dict(os.environ)
+    """Migrate, seed and start every process of the stack; restart what crashes; Ctrl-C stops."""
+    _stop_on_signals()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness probes are not news
+    dev = DevServer()
+    settings, env = stack_settings(context.settings(), dev)
+    supervisor = Supervisor(settings.data_dir / "logs")
     try:
-        stack.start(temporal_service(settings), env)
+        prepare_database(settings)
+        supervisor.start(temporal_service(dev))
         register_search_attributes(settings)
-        for service in services(settings):
-            stack.start(service, env)
+        for service in services(settings, env):
+            supervisor.start(service)
         ingest_policies(env)
         print_demo(settings)
-        stack.wait()
+        supervisor.supervise()
+    except StopRequested as stop:
+        print(f"\n==> {stop}: stopping the stack", flush=True)
+    except RuntimeError as error:
+        raise fail(str(error), EXIT_REFUSED) from None
     finally:
-        stack.stop()
+        _ignore_signals()
+        supervisor.stop()

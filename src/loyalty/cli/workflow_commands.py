@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from loyalty.cli import context
 from loyalty.cli.output import EXIT_NOT_FOUND, EXIT_REFUSED, emit, fail, validated
 from loyalty.contracts import redemption as c
-from loyalty.temporal_client import connect
+from loyalty.temporal_client import connect, connect_options
 
 app = typer.Typer()
 T = TypeVar("T")
@@ -55,7 +55,8 @@ def run(job: Callable[[Client], Coroutine[Any, Any, T]], target: str) -> T:
         try:
             client = await connect(settings)
         except RuntimeError as error:
-            message = f"cannot reach Temporal at {settings.temporal_address}: {error}"
+            address = connect_options(settings)["target_host"]
+            message = f"cannot reach Temporal at {address}: {error}"
             raise fail(message, EXIT_UNAVAILABLE) from None
         with temporal_errors(target):
             return await job(client)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from loyalty.contracts import assisted as awf
 from loyalty.contracts import ingestion as ing
+from loyalty.contracts import maintenance as job
 from loyalty.contracts import redemption as wf
 from loyalty.contracts import webhooks as hook
 
@@ -68,6 +69,20 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         "queries": {ing.QUERY_STATE: ing.IngestionState},
         "updates": {},
     },
+    job.EXPIRE_POINTS_WORKFLOW: {
+        "id": "loyalty-points-expiry-<time> (started by its schedule)",
+        "input": job.ExpiryRequest,
+        "result": job.ExpirySummary,
+        "queries": {},
+        "updates": {},
+    },
+    job.RECONCILE_WORKFLOW: {
+        "id": "loyalty-ledger-reconciliation-<time> (started by its schedule)",
+        "input": job.ReconcileRequest,
+        "result": job.ReconciliationReport,
+        "queries": {},
+        "updates": {},
+    },
     hook.WEBHOOK_DELIVERY_WORKFLOW: {
         "id": "webhook-<event_id>-<subscription_id>",
         "input": hook.WebhookDelivery,
@@ -98,6 +113,8 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     awf.RECORD_DECISION: (awf.RecordDecision, awf.DecisionRecorded),
     awf.GRANT_GOODWILL_CREDIT: (awf.GrantGoodwillCredit, awf.CreditGranted),
     ing.INGEST_POLICIES: (ing.IngestPolicies, ing.IngestionSummary),
+    job.EXPIRE_POINTS: (job.ExpireDue, job.ExpirySummary),
+    job.RECONCILE_LEDGER: (job.ReconcileRequest, job.ReconciliationReport),
     hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
     hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
     hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),

@@ -57,10 +57,13 @@ _STOCK_SQL = text(
 )
 
 
+STOCK_CHECK = "inventory_vs_holds"
+
+
 def reconcile_stock(session: Session) -> list[Discrepancy]:
     """Every reward whose inventory disagrees with its stock, holds and refunds."""
     return [
-        Discrepancy(subject=reward, check="inventory_vs_holds", projected=int(p), derived=int(d))
+        Discrepancy(subject=reward, check=STOCK_CHECK, projected=int(p), derived=int(d))
         for reward, p, d in session.execute(_STOCK_SQL).all()
         if int(p) != int(d)
     ]

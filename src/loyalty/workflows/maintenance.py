@@ -1,0 +1,53 @@
+"""Scheduled ledger jobs as workflows, so each run shows in the Web UI (started by Schedules).
+
+Each workflow runs one activity; the activity does the work through the
+ledger's own functions (``Ledger.expire``, ``Ledger.reconcile``), so what a
+schedule checks grows with what those functions check.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from loyalty.contracts.maintenance import (
+        DISCREPANCY_ERROR,
+        EXPIRE_POINTS,
+        EXPIRE_POINTS_WORKFLOW,
+        RECONCILE_LEDGER,
+        RECONCILE_WORKFLOW,
+        ExpireDue,
+        ExpiryRequest,
+        ExpirySummary,
+        ReconcileRequest,
+        ReconciliationReport,
+    )
+    from loyalty.workflows.options import LEDGER
+
+
+@workflow.defn(name=EXPIRE_POINTS_WORKFLOW)
+class ExpirePointsWorkflow:
+    @workflow.run
+    async def run(self, request: ExpiryRequest) -> ExpirySummary:
+        # The run's start time, not the activity's: a retry expires what was due then.
+        due = ExpireDue(as_of=workflow.info().start_time, member_id=request.member_id)
+        summary: ExpirySummary = await workflow.execute_activity(
+            EXPIRE_POINTS, due, result_type=ExpirySummary, **LEDGER.kwargs()
+        )
+        return summary
+
+
+@workflow.defn(name=RECONCILE_WORKFLOW)
+class ReconcileLedgerWorkflow:
+    @workflow.run
+    async def run(self, request: ReconcileRequest) -> ReconciliationReport:
+        report: ReconciliationReport = await workflow.execute_activity(
+            RECONCILE_LEDGER, request, result_type=ReconciliationReport, **LEDGER.kwargs()
+        )
+        if report.discrepancies:
+            # A failed run is what an operator sees (and alerts on) in the Web UI.
+            raise ApplicationError(
+                report.summary(), report, type=DISCREPANCY_ERROR, non_retryable=True
+            )
+        return report
