@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,11 @@ from loyalty.contracts.redemption import (
 from loyalty.worker import build_activities, build_worker, partner_client
 from tests.support.faults import Faults
 
+# Fresh secrets per run: the built-in development ones work only in development on loopback.
+TEST_SECRETS = {
+    "jwt_secret": secrets.token_urlsafe(32),
+    "webhook_secret": secrets.token_urlsafe(32),
+}
 RELAXED_FRAUD = {
     "fraud_velocity_hour_count": 1000,
     "fraud_velocity_day_count": 1000,
@@ -39,6 +45,7 @@ def test_settings(*, database_url: str, partner_url: str, **overrides: Any) -> S
         "partner_retry_attempts": 3,
         "partner_retry_timeout_s": 5.0,
         "partner_breaker_failure_threshold": 1000,
+        **TEST_SECRETS,
         **overrides,
     }
     return Settings(DATABASE_URL=database_url, **values)

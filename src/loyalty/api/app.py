@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from loyalty.api import errors
+from loyalty.api.auth import TokenVerifier
 from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
@@ -37,9 +38,12 @@ log = structlog.get_logger(__name__)
 DESCRIPTION = """
 Loyalty-points redemptions for customer apps, support agents and operators.
 
-Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`
-= customer | support_agent | operator, `member_id` for customers, `iss`, `aud`,
-`exp`). Every error has the shape `{"error": {"code", "message", "details"}}`.
+Authenticate with `Authorization: Bearer <JWT>` (RS256/ES256 from the identity
+provider, HS256 in development; claims `sub`, `role` = customer | support_agent
+| support_lead | operator, `member_id` and `client` for customers, `iss`, `aud`,
+`exp`). Each operation's `x-roles` says who may call it; the role is checked
+before the body is read. Every error has the shape
+`{"error": {"code", "message", "details"}}`.
 Send `X-Request-ID` to correlate logs and workflows; it is echoed back.
 """
 
@@ -61,6 +65,7 @@ def create_app(
         rules=settings.redemption_rules(),
         policies=PolicyBook(settings.policies_dir),
         limiter=TokenRateLimiter(settings.rate_limit),
+        verifier=TokenVerifier(settings),
         client=temporal,
     )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pydantic
 import typer
 
 from loyalty.cli import agent_commands, api_commands, ledger_commands, up, workflow_commands
+from loyalty.cli.output import EXIT_BAD_INPUT, fail
 from loyalty.config import get_settings
 from loyalty.logging import configure_logging
 
@@ -18,7 +20,11 @@ app = typer.Typer(
 
 @app.callback()
 def main() -> None:
-    configure_logging(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except pydantic.ValidationError as error:  # e.g. a public secret outside development
+        raise fail("; ".join(str(e["msg"]) for e in error.errors()), EXIT_BAD_INPUT) from None
+    configure_logging(settings.log_level)
 
 
 for group in (ledger_commands, up, workflow_commands, api_commands, agent_commands):

@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from loyalty.api import audit, views
+from loyalty.api.access import allow
 from loyalty.api.auth import Role
 from loyalty.api.deps import PrincipalDep, SessionDep, SettingsDep, StateDep
 from loyalty.api.errors import FieldError
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import WebhookCreate, WebhookPublic, WebhooksPublic
 from loyalty.config import Settings
 from loyalty.webhooks import subscriptions
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=errors(*AUTHENTICATED))
+router = gated_router(prefix="/v1/webhooks", tags=["webhooks"], responses=errors(*AUTHENTICATED))
+OPERATORS = allow(Role.OPERATOR)
 SubscriptionId = Annotated[
     str, Path(pattern=r"^wh_[0-9a-f]{1,32}$", description="Subscription id.")
 ]
@@ -41,12 +43,16 @@ def require_endpoint(url: str, settings: Settings) -> str:
 
 
 @router.post(
-    "", status_code=201, response_model=WebhookPublic, summary="Subscribe", responses=errors(413)
+    "",
+    status_code=201,
+    response_model=WebhookPublic,
+    summary="Subscribe",
+    responses=errors(413),
+    openapi_extra=OPERATORS,
 )
 def create(
     body: WebhookCreate, principal: PrincipalDep, state: StateDep, settings: SettingsDep
 ) -> WebhookPublic:
-    principal.require(Role.OPERATOR)
     url = require_endpoint(body.url, settings)
     with state.sessions.begin() as session:
         row = subscriptions.create(
@@ -63,9 +69,10 @@ def create(
     return created
 
 
-@router.get("", response_model=WebhooksPublic, summary="List active subscriptions")
+@router.get(
+    "", response_model=WebhooksPublic, summary="List active subscriptions", openapi_extra=OPERATORS
+)
 def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
-    principal.require(Role.OPERATOR)
     return WebhooksPublic(data=[views.webhook(row) for row in subscriptions.list_active(session)])
 
 
@@ -75,9 +82,9 @@ def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
     response_class=Response,
     summary="Unsubscribe (no new deliveries start)",
     responses=errors(404),
+    openapi_extra=OPERATORS,
 )
 def delete(subscription_id: SubscriptionId, principal: PrincipalDep, state: StateDep) -> Response:
-    principal.require(Role.OPERATOR)
     with state.sessions.begin() as session:
         subscriptions.deactivate(session, subscription_id=subscription_id)
     audit.record(state.sessions, principal, action="webhook.delete", target=subscription_id)
