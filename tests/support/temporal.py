@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowHandle
 from loyalty.config import Settings
 from loyalty.contracts.redemption import (
     REDEMPTION_WORKFLOW,
+    IdScope,
     RedemptionRequest,
     RedemptionState,
     redemption_workflow_id,
@@ -51,6 +52,13 @@ def test_settings(*, database_url: str, partner_url: str, **overrides: Any) -> S
     return Settings(DATABASE_URL=database_url, **values)
 
 
+def member_workflow_id(request: RedemptionRequest) -> str:
+    """The id a customer's own request gets (what the API starts for a customer token)."""
+    return redemption_workflow_id(
+        scope=IdScope.MEMBER, member_id=request.member_id, request_id=request.request_id
+    )
+
+
 @dataclass
 class SagaHarness:
     client: Client
@@ -61,7 +69,7 @@ class SagaHarness:
         return await self.client.start_workflow(
             REDEMPTION_WORKFLOW,
             request,
-            id=redemption_workflow_id(request.request_id),
+            id=member_workflow_id(request),
             task_queue=self.task_queue,
             result_type=RedemptionState,
         )

@@ -34,6 +34,7 @@ KEY_ALGORITHMS = ("RS256", "ES256")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 _CLIENT = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 UNKNOWN_CLIENT = "unknown"
+STAFF_CHANNEL = "support"
 
 
 class Role(StrEnum):
@@ -64,6 +65,15 @@ class Principal:
     @property
     def is_customer(self) -> bool:
         return self.role == Role.CUSTOMER
+
+    @property
+    def channel(self) -> str:
+        """The channel of what this caller starts: a customer's client type, or ``support``.
+
+        Taken from the verified token, never from a request body, because the
+        fraud rules weigh it.
+        """
+        return self.client if self.is_customer else STAFF_CHANNEL
 
 
 def mint_token(

@@ -122,7 +122,10 @@ def redeem_command(
         channel=channel,
         requested_by="cli",
     )
-    workflow_id = c.redemption_workflow_id(request.request_id)
+    # The CLI is staff tooling: its ids never meet a customer's or the system's.
+    workflow_id = c.redemption_workflow_id(
+        scope=c.IdScope.STAFF, member_id=member_id, request_id=request.request_id
+    )
 
     async def job(client: Client) -> c.RedemptionState:
         try:

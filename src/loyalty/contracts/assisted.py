@@ -54,7 +54,7 @@ def proposal_workflow_id(request_id: str) -> str:
 
 
 def assisted_redemption_request_id(request_id: str) -> str:
-    """The child Redemption's request id; its workflow id is ``redemption-assisted-<id>``."""
+    """The child Redemption's request id; its workflow id is in the system scope."""
     return f"assisted-{request_id}"
 
 

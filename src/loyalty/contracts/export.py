@@ -21,7 +21,7 @@ from loyalty.contracts import webhooks as hook
 
 WORKFLOWS: dict[str, dict[str, Any]] = {
     wf.REDEMPTION_WORKFLOW: {
-        "id": "redemption-<request_id>",
+        "id": "redemption-<member|staff|system>~<member_id>~<request_id>",
         "input": wf.RedemptionRequest,
         "result": wf.RedemptionState,
         "queries": {wf.QUERY_STATE: wf.RedemptionState},
@@ -34,7 +34,7 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         },
     },
     wf.REFUND_WORKFLOW: {
-        "id": "refund-<redemption_id>-<request_id>",
+        "id": "refund-system~<redemption_id>~<request_id>",
         "input": wf.RefundRequest,
         "result": wf.RefundResult,
         "queries": {},

@@ -1,10 +1,11 @@
 """Wire contracts of the Redemption and Refund workflows and of the activities they call.
 
-Redemption (id ``redemption-<request_id>``): input ``RedemptionRequest``; result
+Redemption (id ``redemption-<scope>~<member_id>~<request_id>``, see
+``redemption_workflow_id``): input ``RedemptionRequest``; result
 and query ``state`` -> ``RedemptionState``; updates ``approve`` / ``reject``
 (``ReviewDecision``), ``cancel`` (``CancelRequest``), ``retry_compensations`` /
 ``resolve`` (``OperatorAction``), each -> ``UpdateResult``.
-Refund (id ``refund-<redemption_id>-<request_id>``): ``RefundRequest`` -> ``RefundResult``.
+Refund (id ``refund-system~<redemption_id>~<request_id>``): ``RefundRequest`` -> ``RefundResult``.
 
 Side-effecting activities take an explicit ``idempotency_key``
 (``<workflow_id>:<step>``, built by ``step_key``) and are safe to run twice.
@@ -49,12 +50,27 @@ PREPARE_REFUND = "PrepareRefund"
 REFUND_POINTS = "RefundPoints"
 
 
-def redemption_workflow_id(request_id: str) -> str:
-    return f"redemption-{request_id}"
+# Never part of a member id or a request id (the API's patterns forbid it), so an
+# id splits one way only: two different (scope, member, request) never give one id.
+ID_SEPARATOR = "~"
+
+
+class IdScope(StrEnum):
+    """Who chose a request id: ids from different scopes or members can never meet."""
+
+    MEMBER = "member"  # a customer, for their own member
+    STAFF = "staff"  # a support agent or operator, on a member's behalf
+    SYSTEM = "system"  # derived by the product itself (an assisted case's redemption, refunds)
+
+
+def redemption_workflow_id(*, scope: IdScope, member_id: str, request_id: str) -> str:
+    """``redemption-<scope>~<member_id>~<request_id>``: idempotent within one caller's scope."""
+    return ID_SEPARATOR.join((f"redemption-{scope.value}", member_id, request_id))
 
 
 def refund_workflow_id(redemption_id: str, request_id: str) -> str:
-    return f"refund-{redemption_id}-{request_id}"
+    """``refund-system~<redemption_id>~<request_id>``: derived, never chosen by a caller."""
+    return ID_SEPARATOR.join((f"refund-{IdScope.SYSTEM.value}", redemption_id, request_id))
 
 
 class RedemptionStatus(StrEnum):
@@ -99,7 +115,7 @@ def step_key(redemption_id: str, step: Step) -> str:
 
 
 class RedemptionRequest(Contract):
-    """Input of the Redemption workflow (id ``redemption-<request_id>``)."""
+    """Input of the Redemption workflow (id from ``redemption_workflow_id``)."""
 
     request_id: Identifier
     member_id: Identifier
@@ -195,7 +211,7 @@ class RedemptionState(MutableContract):
 
 
 class RefundRequest(Contract):
-    """Input of the Refund workflow (id ``refund-<redemption_id>-<request_id>``)."""
+    """Input of the Refund workflow (id from ``refund_workflow_id``)."""
 
     redemption_id: Identifier
     request_id: Identifier

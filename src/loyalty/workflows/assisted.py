@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from loyalty.contracts.redemption import (
         REDEMPTION_WORKFLOW,
+        IdScope,
         RedemptionRequest,
         RedemptionState,
         RedemptionStatus,
@@ -65,6 +66,10 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.workflows.saga import Ended, Saga
 
 T = TypeVar("T", bound=BaseModel)
+
+# Runs started before this patch named the child ``redemption-assisted-<id>``, an id a
+# customer could squat; newer runs put it in the system scope (issue 10 item 5).
+SCOPED_CHILD_ID_PATCH = "scoped-child-redemption-id"
 
 
 @workflow.defn(name=ASSISTED_WORKFLOW)
@@ -224,7 +229,12 @@ class AssistedRedemptionWorkflow:
             channel=ASSISTED_CHANNEL,
             requested_by=self._request.requested_by,
         )
-        self._state.redemption_id = redemption_workflow_id(child.request_id)
+        if workflow.patched(SCOPED_CHILD_ID_PATCH):
+            self._state.redemption_id = redemption_workflow_id(
+                scope=IdScope.SYSTEM, member_id=child.member_id, request_id=child.request_id
+            )
+        else:
+            self._state.redemption_id = f"redemption-{child.request_id}"
         self._state.current_step = AssistedStep.REDEEM_REWARD
         try:
             result: RedemptionState = await workflow.execute_child_workflow(

@@ -238,7 +238,7 @@ async def test_an_assisted_reward_redemption_runs_the_child_saga(
     state = await assisted.run(request)
 
     assert state.status == AssistedStatus.COMPLETED, state.reasons
-    assert state.redemption_id == f"redemption-assisted-{request.request_id}"
+    assert state.redemption_id == f"redemption-system~{member}~assisted-{request.request_id}"
     assert state.redemption_status == "completed"
     child = assisted.client.get_workflow_handle(state.redemption_id)
     redemption = await child.query(QUERY_STATE, result_type=RedemptionState)

@@ -23,13 +23,17 @@ from loyalty.api.schemas import (
     RedemptionsPublic,
     ValidationResult,
 )
-from loyalty.contracts.redemption import RedemptionRequest, RedemptionStatus
+from loyalty.contracts.redemption import IdScope, RedemptionRequest, RedemptionStatus
 from loyalty.ledger.redemptions import list_redemptions
 
 router = gated_router(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[
     str,
-    Path(pattern=REDEMPTION_ID_PATTERN, max_length=139, description="`redemption-<request_id>`."),
+    Path(
+        pattern=REDEMPTION_ID_PATTERN,
+        max_length=267,
+        description="`redemption-<member|staff>~<member_id>~<request_id>`.",
+    ),
 ]
 
 
@@ -56,12 +60,14 @@ async def create_redemption(
     )
     request = RedemptionRequest(
         **body.model_dump(),
+        channel=principal.channel,
         requested_by=principal.subject,
         trace_id=request_id,
         review_timeout_s=state.settings.fraud_review_timeout_s,
     )
     memo = {"trace_id": request_id, "requested_by": principal.subject}
-    redemption_id = await gateway.start_redemption(request, memo=memo)
+    scope = IdScope.MEMBER if principal.is_customer else IdScope.STAFF
+    redemption_id = await gateway.start_redemption(request, scope=scope, memo=memo)
     await run_in_threadpool(
         audit.record,
         state.sessions,
@@ -103,7 +109,15 @@ async def validate_redemption(
     await lookups.require_member_and_reward(
         state.sessions, member_id=body.member_id, reward_id=body.reward_id
     )
-    return await run_in_threadpool(dry_run.validate, state.sessions, state.rules, body)
+    return await run_in_threadpool(
+        lambda: dry_run.validate(
+            state.sessions,
+            state.rules,
+            body,
+            channel=principal.channel,
+            for_customer=principal.is_customer,
+        )
+    )
 
 
 @router.get(
@@ -148,4 +162,5 @@ async def get_one(
 ) -> RedemptionPublic:
     found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
     principal.require_member(found.member_id)
-    return views.redemption(found, live=live)
+    public = views.redemption(found, live=live)
+    return views.customer_redemption(public) if principal.is_customer else public
