@@ -22,6 +22,7 @@ from loyalty.contracts.redemption import (
     redemption_workflow_id,
 )
 from loyalty.worker import build_activities, build_worker, partner_client
+from tests.support.dns import FakeDns
 from tests.support.faults import Faults
 
 # Fresh secrets per run: the built-in development ones work only in development on loopback.
@@ -86,11 +87,15 @@ async def running_worker(
     sessions: sessionmaker[Session],
     settings: Settings,
     executor: ThreadPoolExecutor,
+    dns: FakeDns | None = None,
 ) -> AsyncIterator[SagaHarness]:
+    """A worker whose webhook deliveries resolve names only through ``dns`` (none by default)."""
     faults = Faults()
     task_queue = f"test-{uuid.uuid4().hex[:10]}"
     with partner_client(settings) as partner:
-        activities = build_activities(settings=settings, sessions=sessions, partner=partner)
+        activities = build_activities(
+            settings=settings, sessions=sessions, partner=partner, resolver=dns or FakeDns()
+        )
         worker = build_worker(
             client,
             task_queue=task_queue,

@@ -17,8 +17,9 @@ from loyalty.contracts.redemption import (
     NotifyRedemption,
     RecordRedemption,
 )
+from loyalty.contracts.webhooks import redemption_event
 from loyalty.ledger.redemptions import upsert_redemption
-from loyalty.webhooks.publisher import publish, redemption_event
+from loyalty.webhooks.publisher import publish
 
 log = structlog.get_logger(__name__)
 

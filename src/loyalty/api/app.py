@@ -33,6 +33,8 @@ from loyalty.config import Settings
 from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.policies.book import PolicyBook
+from loyalty.webhooks.secrets import SecretBox
+from loyalty.webhooks.targets import Resolver, resolve_host
 
 log = structlog.get_logger(__name__)
 DESCRIPTION = """
@@ -53,8 +55,12 @@ def create_app(
     *,
     temporal: Client | None = None,
     sessions: sessionmaker[Session] | None = None,
+    resolver: Resolver = resolve_host,
 ) -> FastAPI:
-    """Build the app; ``temporal`` and ``sessions`` default to connecting from ``settings``."""
+    """Build the app; ``temporal`` and ``sessions`` default to connecting from ``settings``.
+
+    ``resolver`` finds the addresses of webhook hosts (the system's DNS by default).
+    """
     owned_engine = None
     if sessions is None:
         owned_engine = make_engine(settings.database_url)
@@ -66,6 +72,8 @@ def create_app(
         policies=PolicyBook(settings.policies_dir),
         limiter=TokenRateLimiter(settings.rate_limit),
         verifier=TokenVerifier(settings),
+        secrets=SecretBox(settings.webhook_secret),
+        resolver=resolver,
         client=temporal,
     )
 

@@ -25,6 +25,8 @@ from loyalty.errors import UnavailableError
 from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
 from loyalty.temporal_client import connect
+from loyalty.webhooks.secrets import SecretBox
+from loyalty.webhooks.targets import Resolver
 
 
 @dataclass
@@ -35,6 +37,8 @@ class ApiState:
     policies: PolicyBook
     limiter: TokenRateLimiter
     verifier: TokenVerifier
+    secrets: SecretBox
+    resolver: Resolver
     client: Client | None = None
 
     async def temporal(self) -> Client:

@@ -285,7 +285,8 @@ class WebhookCreate(Schema):
     url: str = Field(
         max_length=2000,
         pattern=URL_PATTERN,
-        description="HTTPS endpoint (plain http only to localhost outside production).",
+        description="Public HTTPS endpoint: loopback, private, link-local, CGNAT, ULA and"
+        " metadata addresses are refused, here and again at every delivery.",
         examples=["https://example.com/hooks/loyalty"],
     )
     events: list[EventType] = Field(
@@ -303,6 +304,20 @@ class WebhookPublic(Schema):
     description: str
     created_by: str
     created_at: dt.datetime
+
+
+class WebhookCreated(WebhookPublic):
+    secret: str = Field(
+        description="The signing secret (Standard Webhooks, `whsec_...`); shown only here."
+    )
+
+
+class WebhookSecretRotated(Schema):
+    id: str
+    secret: str = Field(description="The new signing secret. Shown only here: store it.")
+    previous_secret_expires_at: dt.datetime = Field(
+        description="Until then deliveries carry a signature with the previous secret too."
+    )
 
 
 class WebhooksPublic(Schema):

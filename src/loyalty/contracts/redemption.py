@@ -175,6 +175,7 @@ class RedemptionState(MutableContract):
     quantity: int
     channel: str
     device_id: str | None = None
+    requested_by: str | None = None  # who started it: the member, or the agent on their behalf
     status: RedemptionStatus = RedemptionStatus.RUNNING
     current_step: Step | None = None
     points: int = 0
@@ -207,6 +208,7 @@ class RedemptionState(MutableContract):
             search.CHANNEL.value_set(self.channel),
             search.STATUS.value_set(self.status.value),
             search.POINTS.value_set(self.points),
+            search.REQUESTED_BY.value_set(self.requested_by or ""),
         ]
 
 

@@ -38,8 +38,11 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         step_key,
     )
+    from loyalty.contracts.webhooks import redemption_event
+    from loyalty.domain.approvals import review_refusal
     from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
     from loyalty.workflows.saga import CompensationStack, Ended, Saga
+    from loyalty.workflows.webhook_fanout import DURABLE_FANOUT_PATCH, fan_out
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -64,6 +67,7 @@ class RedemptionWorkflow:
             quantity=request.quantity,
             channel=request.channel,
             device_id=request.device_id,
+            requested_by=request.requested_by,
             started_at=workflow.now(),
         )
         self._saga = Saga(self._state, outcome=StepOutcome)
@@ -315,6 +319,9 @@ class RedemptionWorkflow:
         )
 
     async def _notify(self, event: str) -> None:
+        if workflow.patched(DURABLE_FANOUT_PATCH):  # issue 10: deliveries start from history
+            await fan_out(redemption_event(event, self._state, at=workflow.now()))
+            return
         await self._best_effort(
             Step.NOTIFY, act.NOTIFY_REDEMPTION, act.NotifyRedemption(event=event, state=self._state)
         )
@@ -339,6 +346,7 @@ class RedemptionWorkflow:
     @approve.validator
     def _validate_approve(self, decision: ReviewDecision) -> None:
         self._require_status(RedemptionStatus.AWAITING_APPROVAL, "approved")
+        self._require_reviewer(decision)
 
     @workflow.update(name=UPDATE_REJECT)
     async def reject(self, decision: ReviewDecision) -> UpdateResult:
@@ -349,6 +357,7 @@ class RedemptionWorkflow:
     @reject.validator
     def _validate_reject(self, decision: ReviewDecision) -> None:
         self._require_status(RedemptionStatus.AWAITING_APPROVAL, "rejected")
+        self._require_reviewer(decision)
 
     @workflow.update(name=UPDATE_CANCEL)
     async def cancel(self, request: CancelRequest) -> UpdateResult:
@@ -398,6 +407,11 @@ class RedemptionWorkflow:
                 f"cannot be {verb}: the redemption is {self._state.status.value}",
                 type="invalid_state",
             )
+
+    def _require_reviewer(self, decision: ReviewDecision) -> None:
+        refusal = review_refusal(reviewer=decision.agent_id, requester=self._request.requested_by)
+        if refusal is not None:
+            raise ApplicationError(refusal, type="not_allowed")
 
     def _reserved(self) -> bool:
         """Whether points were reserved: from then on a failure is ``failed``, not ``rejected``."""
