@@ -114,7 +114,7 @@ def build_activities(
     ledger = Ledger(sessions)
     checks = RedemptionChecks(sessions=sessions, rules=settings.redemption_rules())
     points = PointsActivities(ledger=ledger)
-    fulfillment = FulfillmentActivities(partner=partner)
+    fulfillment = FulfillmentActivities(partner=partner, sessions=sessions)
     records = RecordActivities(sessions=sessions)
     refunds = RefundActivities(sessions=sessions, ledger=ledger)
     webhooks = WebhookActivities(

@@ -1,7 +1,13 @@
-"""Partner fulfillment steps: issue a voucher and void it, both idempotent by key at the partner."""
+"""Partner fulfillment steps: issue a voucher and void it, both idempotent by key at the partner.
+
+The issued code is a bearer credential: it goes to ``ledger.vouchers`` and the
+workflow gets only the voucher id, so the code never enters Temporal history,
+the Web UI or the redemption mirror.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from loyalty.activities.errors import business_errors
@@ -13,12 +19,14 @@ from loyalty.contracts.redemption import (
     VoidFulfillment,
     VoidOutcome,
 )
+from loyalty.ledger import vouchers
 from loyalty.partners import IssueVoucherRequest, PartnerClient
 
 
 class FulfillmentActivities:
-    def __init__(self, *, partner: PartnerClient) -> None:
+    def __init__(self, *, partner: PartnerClient, sessions: sessionmaker[Session]) -> None:
         self._partner = partner
+        self._sessions = sessions
 
     @activity.defn(name=FULFILL_REWARD)
     @business_errors
@@ -31,7 +39,15 @@ class FulfillmentActivities:
                 quantity=request.quantity,
             )
         )
-        return Fulfillment(voucher_id=voucher.voucher_id, code=voucher.code, status=voucher.status)
+        with self._sessions.begin() as session:
+            vouchers.record(
+                session,
+                voucher_id=voucher.voucher_id,
+                redemption_id=activity.info().workflow_id or "",
+                member_id=request.member_id,
+                code=voucher.code,
+            )
+        return Fulfillment(voucher_id=voucher.voucher_id, status=voucher.status)
 
     @activity.defn(name=VOID_FULFILLMENT)
     @business_errors

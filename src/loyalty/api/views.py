@@ -45,7 +45,10 @@ def customer_redemption(public: schemas.RedemptionPublic) -> schemas.RedemptionP
     return public.model_copy(update={"reasons": reasons, **dict.fromkeys(_STAFF_ONLY)})
 
 
-def redemption(state: RedemptionState, *, live: bool) -> schemas.RedemptionPublic:
+def redemption(
+    state: RedemptionState, *, live: bool, voucher_code: str | None
+) -> schemas.RedemptionPublic:
+    """The public shape; ``voucher_code`` is what this caller may see (the code, masked, None)."""
     return schemas.RedemptionPublic(
         **state.model_dump(
             include={
@@ -62,12 +65,12 @@ def redemption(state: RedemptionState, *, live: bool) -> schemas.RedemptionPubli
                 "fraud_score",
                 "review_outcome",
                 "voucher_id",
-                "voucher_code",
                 "started_at",
                 "finished_at",
             }
         ),
         live=live,
+        voucher_code=voucher_code,
         current_step=state.current_step.value if state.current_step else None,
         breakdown=[schemas.PriceLinePublic(**line.model_dump()) for line in state.breakdown],
         reviewed_by=state.review.agent_id if state.review else None,

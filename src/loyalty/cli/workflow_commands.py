@@ -286,7 +286,7 @@ def refund_command(
 
 
 def _decision(agent: str, reason: str) -> c.ReviewDecision:
-    return validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason))
+    return validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason, role="operator"))
 
 
 def _operator_action(operator: str, reason: str) -> c.OperatorAction:

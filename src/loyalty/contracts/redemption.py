@@ -143,10 +143,15 @@ class PriceLine(Contract):
 
 
 class ReviewDecision(Contract):
-    """Payload of the approve / reject updates (fraud review or proposal approval)."""
+    """Payload of the approve / reject updates (fraud review or proposal approval).
+
+    ``role`` is the decider's role, from their verified token (the API) or
+    ``operator`` (the CLI); assisted cases accept only the roles POL-APPROVAL-001 names.
+    """
 
     agent_id: Identifier
     reason: Reason
+    role: Identifier | None = None
 
 
 class CancelRequest(Contract):
@@ -185,7 +190,7 @@ class RedemptionState(MutableContract):
     fraud_score: int | None = None
     hold_id: int | None = None
     voucher_id: str | None = None
-    voucher_code: str | None = None
+    voucher_code: str | None = None  # only in runs from before issue 10; see Fulfillment
     review: ReviewDecision | None = None
     review_outcome: str | None = None
     failed_compensations: list[Step] = Field(default_factory=list)
@@ -333,8 +338,13 @@ class FulfillReward(Contract):
 
 
 class Fulfillment(Contract):
+    """The issued voucher by reference; its code stays in PostgreSQL (``ledger.vouchers``).
+
+    ``code`` is empty except in histories recorded before issue 10.
+    """
+
     voucher_id: str
-    code: str
+    code: str = ""
     status: str
 
 

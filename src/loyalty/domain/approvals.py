@@ -43,6 +43,7 @@ def approval_refusal(
     role: str | None = None,
     rules: ApprovalRules | None = None,
     earlier: Collection[str] = (),
+    rejecting: bool = False,
 ) -> str | None:
     """Why ``approver`` may not approve what ``requester`` asked for; None when they may.
 
@@ -51,18 +52,22 @@ def approval_refusal(
         rules: The approval policy in force (None: only the person checks apply,
             as for cases opened before the policy named roles).
         earlier: Who already approved this case; a second approval needs someone else.
+        rejecting: A rejection needs only a person in an approver role (a requester
+            may withdraw their own case).
     """
     if not approver.strip():
         return "a decision needs an approver"
     if approver == SYSTEM_APPROVER:
         return "this decision needs a person's approval"
+    if rules is not None and role not in rules.approver_roles:
+        names = ", ".join(sorted(rules.approver_roles))
+        return f"role {role or 'unknown'} may not decide: {APPROVAL_POLICY} names {names}"
+    if rejecting:
+        return None
     if approver == requester:
         return f"the requester may not approve their own request ({APPROVAL_POLICY})"
     if approver in earlier:
         return f"a second approval must come from another person ({APPROVAL_POLICY})"
-    if rules is not None and role not in rules.approver_roles:
-        names = ", ".join(sorted(rules.approver_roles))
-        return f"role {role or 'unknown'} may not approve: {APPROVAL_POLICY} names {names}"
     return None
 
 

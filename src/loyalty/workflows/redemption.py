@@ -216,7 +216,8 @@ class RedemptionWorkflow:
             act.Fulfillment,
             PARTNER,
         )
-        self._state.voucher_id, self._state.voucher_code = voucher.voucher_id, voucher.code
+        # Newer activities return no code (a bearer credential stays out of history).
+        self._state.voucher_id, self._state.voucher_code = voucher.voucher_id, voucher.code or None
         await self._step(
             Step.CAPTURE_POINTS,
             act.CAPTURE_POINTS,

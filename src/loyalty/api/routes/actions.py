@@ -141,7 +141,9 @@ async def _review(
         principal,
         redemption_id,
         update=update,
-        payload=ReviewDecision(agent_id=principal.subject, reason=body.reason),
+        payload=ReviewDecision(
+            agent_id=principal.subject, reason=body.reason, role=principal.role.value
+        ),
         reason=body.reason,
         closed=loyalty_errors.InvalidStateError("the redemption has already finished"),
     )

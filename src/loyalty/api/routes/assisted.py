@@ -137,7 +137,9 @@ async def approve_case(
     state: StateDep,
     gateway: GatewayDep,
 ) -> a.AssistedUpdateResult:
-    decision = ReviewDecision(agent_id=principal.subject, reason=body.reason)
+    decision = ReviewDecision(
+        agent_id=principal.subject, reason=body.reason, role=principal.role.value
+    )
     return await _decide(
         state, gateway, principal, case_id, update=a.UPDATE_APPROVE, payload=decision
     )
@@ -157,7 +159,9 @@ async def reject_case(
     state: StateDep,
     gateway: GatewayDep,
 ) -> a.AssistedUpdateResult:
-    decision = ReviewDecision(agent_id=principal.subject, reason=body.reason)
+    decision = ReviewDecision(
+        agent_id=principal.subject, reason=body.reason, role=principal.role.value
+    )
     return await _decide(
         state, gateway, principal, case_id, update=a.UPDATE_REJECT, payload=decision
     )
@@ -177,7 +181,12 @@ async def edit_case(
     state: StateDep,
     gateway: GatewayDep,
 ) -> a.AssistedUpdateResult:
-    edit = a.EditDecision(agent_id=principal.subject, reason=body.reason, points=body.points)
+    edit = a.EditDecision(
+        agent_id=principal.subject,
+        reason=body.reason,
+        points=body.points,
+        role=principal.role.value,
+    )
     return await _decide(state, gateway, principal, case_id, update=a.UPDATE_EDIT, payload=edit)
 
 

@@ -25,6 +25,7 @@ from loyalty.api.schemas import (
 )
 from loyalty.contracts.redemption import IdScope, RedemptionRequest, RedemptionStatus
 from loyalty.ledger.redemptions import list_redemptions
+from loyalty.ledger.vouchers import masked
 
 router = gated_router(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[
@@ -162,5 +163,8 @@ async def get_one(
 ) -> RedemptionPublic:
     found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
     principal.require_member(found.member_id)
-    public = views.redemption(found, live=live)
-    return views.customer_redemption(public) if principal.is_customer else public
+    code = await lookups.voucher_code(state.sessions, found)
+    if principal.is_customer:  # require_member made sure it is the member's own token
+        return views.customer_redemption(views.redemption(found, live=live, voucher_code=code))
+    shown = masked(code) if code else None  # staff can match a report, never spend the code
+    return views.redemption(found, live=live, voucher_code=shown)

@@ -55,6 +55,8 @@ def upgrade() -> None:
     op.create_index("ix_redemptions_member_request", "redemptions", ["member_id", "request_id"])
     _webhook_secrets()
     _vouchers()
+    # POL-APPROVAL-001: above its threshold a case is approved by two different people.
+    op.add_column("agent_decisions", sa.Column("second_approver", sa.String(length=128)))
     _app_role()
 
 
@@ -113,6 +115,7 @@ def downgrade() -> None:
     for table in APP_PRIVILEGES:
         op.execute(f"REVOKE ALL ON TABLE {table} FROM {APP_ROLE}")
     op.execute(f"REVOKE USAGE ON SCHEMA public FROM {APP_ROLE}")
+    op.drop_column("agent_decisions", "second_approver")
     op.drop_table("vouchers")
     _delivery_statuses(DELIVERY_STATUSES)
     for column in (
