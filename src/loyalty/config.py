@@ -8,6 +8,8 @@ Variables are read with the ``LOYALTY_`` prefix, except the conventional
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from dataclasses import fields
 from functools import lru_cache
@@ -163,6 +165,21 @@ class Settings(BaseSettings):
         return self.data_dir / "qdrant"
 
 
+def parse_payload_key(encoded: str) -> bytes:
+    """The 32-byte payload encryption key from its base64 form (``LOYALTY_PAYLOAD_KEY``).
+
+    Raises:
+        ValueError: not base64, or not 32 bytes.
+    """
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise ValueError("LOYALTY_PAYLOAD_KEY must be base64") from None
+    if len(key) != 32:
+        raise ValueError("LOYALTY_PAYLOAD_KEY must be 32 bytes (base64 of `openssl rand 32`)")
+    return key
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reachable only from this machine (``localhost``, 127/8, ::1)."""
     if host == "localhost":
@@ -194,6 +211,11 @@ def refusals(settings: Settings, *, host: str) -> list[str]:
             )
         elif len(value.encode()) < MIN_SECRET_BYTES:
             problems.append(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+    if settings.payload_key is not None:
+        try:
+            parse_payload_key(settings.payload_key.get_secret_value())
+        except ValueError as error:
+            problems.append(str(error))
     if settings.environment == "production":
         if settings.jwt_issuer in ("", DEV_ISSUER):
             problems.append("set LOYALTY_JWT_ISSUER: production has no default token issuer")

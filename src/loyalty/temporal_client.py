@@ -6,6 +6,7 @@ converter turns the contracts into plain JSON that any SDK can read.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,17 +18,27 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
-from loyalty.config import Settings
+from loyalty.config import Settings, parse_payload_key
+from loyalty.temporal_codec import EncryptionCodec
 
 DATA_CONVERTER = pydantic_data_converter
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The one converter of every process: pydantic JSON, encrypted with LOYALTY_PAYLOAD_KEY."""
+    if settings.payload_key is None:
+        return DATA_CONVERTER
+    codec = EncryptionCodec(parse_payload_key(settings.payload_key.get_secret_value()))
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
     )
 
 

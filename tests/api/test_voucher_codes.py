@@ -1,4 +1,4 @@
-"""Voucher codes are bearer credentials: never in Temporal history or the mirror; only the owner sees one.
+"""Voucher codes are bearer credentials: never in Temporal history; only their member reads one.
 
 The workflow keeps a reference (the voucher id); the code stays in PostgreSQL,
 the member's own token reads it through the API, and staff see it masked.
