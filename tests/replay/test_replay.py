@@ -7,12 +7,17 @@ intended, versioned change, record new histories with
 
 ``before_decide_patch_*`` were recorded before the ``decide-redemption``
 patch (four check activities); the others after it (one decision activity).
-Both must replay: the first prove the old branch is still there for runs
-that started on it, the second the new one.
+``happy_path``, ``compensated`` and ``review_approved`` predate the
+``durable-webhook-fanout`` patch (best-effort notify activity);
+``durable_fanout_*`` follow it (deliveries started as children), and
+``scoped_child_assisted_redemption`` the ``scoped-child-redemption-id`` patch.
+All must replay: the older prove each old branch is still there for runs that
+started on it, the newer the new ones.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,9 @@ from loyalty.temporal_client import DATA_CONVERTER
 from loyalty.worker import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
+# The real workflow id of recordings whose commands depend on it (e.g. child ids
+# built from it); the others replay under their file name.
+WORKFLOW_IDS: dict[str, str] = json.loads((Path(__file__).parent / "workflow_ids.json").read_text())
 
 
 def recorded() -> list[Path]:
@@ -31,7 +39,7 @@ def recorded() -> list[Path]:
 
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(WORKFLOW_IDS.get(path.stem, path.stem), path.read_text())
     replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history)
 
@@ -39,4 +47,6 @@ async def test_recorded_history_replays_on_current_code(path: Path) -> None:
 def test_there_are_histories_to_replay() -> None:
     outcomes = {"happy_path", "compensated", "review_approved"}
     before_patch = {f"before_decide_patch_{name}" for name in outcomes}
-    assert {p.stem for p in recorded()} >= outcomes | before_patch
+    fanout = {f"durable_fanout_{name}" for name in (*outcomes, "refund")}
+    expected = outcomes | before_patch | fanout | {"scoped_child_assisted_redemption"}
+    assert {p.stem for p in recorded()} >= expected

@@ -97,6 +97,7 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
     hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
     hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),
+    hook.LIST_WEBHOOK_SUBSCRIBERS: (hook.SubscriberQuery, hook.Subscribers),
 }
 
 
