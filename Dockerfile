@@ -12,5 +12,7 @@ COPY policies ./policies
 RUN uv sync --frozen --no-dev
 RUN useradd --create-home loyalty && mkdir -p /app/data && chown loyalty /app/data
 USER loyalty
-ENV LOYALTY_DATA_DIR=/app/data LOYALTY_POLICIES_DIR=/app/policies
+# Fail closed: containers run as production, so they start only with real secrets
+# (see .env.example and README, Security).
+ENV LOYALTY_DATA_DIR=/app/data LOYALTY_POLICIES_DIR=/app/policies LOYALTY_ENVIRONMENT=production
 CMD ["loyalty", "--help"]

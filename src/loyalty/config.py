@@ -36,7 +36,8 @@ MIN_SECRET_BYTES = 32
 class Settings(BaseSettings):
     """All configuration of the product; see README for the variable names."""
 
-    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore")
+    # An empty variable (e.g. a blank line of .env.example) counts as unset, never as "".
+    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore", env_ignore_empty=True)
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"

