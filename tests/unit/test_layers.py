@@ -10,8 +10,8 @@ violation anywhere in the tree is found even in a module no test loads.
     workflows ───────────────────────────────────────── 6   (contracts, domain, errors only)
     activities ──────────────────────────────────────── 5
     agents, webhooks ────────────────────────────────── 4
-    ledger, partners, temporal_client, temporal_codec ── 3
-    contracts, config, policies ─────────────────────── 2
+    ledger, partners, temporal_client ───────────────── 3
+    contracts, config, policies, temporal_codec ──────── 2
     domain ──────────────────────────────────────────── 1
     errors, logging ─────────────────────────────────── 0
 """
@@ -35,7 +35,7 @@ LAYERS: dict[str, int] = {
     "ledger": 3,
     "partners": 3,
     "temporal_client": 3,
-    "temporal_codec": 3,
+    "temporal_codec": 2,
     "agents": 4,
     "webhooks": 4,
     "activities": 5,

@@ -76,7 +76,7 @@ def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (the system resolver); [] when it does not."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (OSError, UnicodeError):  # no such name, or not a name at all (IDNA refuses it)
         return []
     return sorted({str(info[4][0]) for info in infos})
 
