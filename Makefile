@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 # The app connects as a role without DDL rights; migrations run as the owner (README, Security).
-export DATABASE_URL ?= postgresql+psycopg://loyalty_app@127.0.0.1:5432/loyalty
+export DATABASE_URL ?= postgresql+psycopg://loyalty_service@127.0.0.1:5432/loyalty
 export LOYALTY_MIGRATION_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/loyalty
 
 .PHONY: bootstrap run test lint format bench clean

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
 
     # The app connects as a role that may not alter the schema; migrations run as the owner.
     database_url: str = Field(
-        default="postgresql+psycopg://loyalty_app@127.0.0.1:5432/loyalty",
+        default="postgresql+psycopg://loyalty_service@127.0.0.1:5432/loyalty",
         validation_alias=AliasChoices("DATABASE_URL", "LOYALTY_DATABASE_URL"),
     )
     migration_database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/loyalty"

@@ -69,11 +69,13 @@ def ensure_app_login(migration_url: str, app_url: str) -> bool:
     is set on creation and left alone afterwards.
 
     Raises:
-        ValidationError: both URLs name the same user: the app must not be the owner.
+        ValidationError: the app's user is the owner, or the group role itself.
     """
     owner, app = make_url(migration_url), make_url(app_url)
     if not app.username or app.username == owner.username:
         raise ValidationError("DATABASE_URL must name a role other than the migration owner")
+    if app.username == APP_ROLE:
+        raise ValidationError(f"DATABASE_URL must name a login role, not the group {APP_ROLE}")
     role = sql.Identifier(app.username)
     with psycopg.connect(_conninfo(owner), autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (app.username,))

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.errors import ValidationError
+from loyalty.ledger.db import ensure_app_login
 from loyalty.ledger.privileges import APP_PRIVILEGES, APP_ROLE
 from tests.conftest import MemberFactory
 
@@ -87,3 +89,14 @@ def test_every_table_has_exactly_the_declared_grants(owner_sessions: sessionmake
 
     assert tables == set(APP_PRIVILEGES), "declare each table in loyalty.ledger.privileges"
     assert granted == {table: set(privileges) for table, privileges in APP_PRIVILEGES.items()}
+
+
+@pytest.mark.parametrize("user", ["owner", APP_ROLE])
+def test_the_app_never_logs_in_as_the_owner_or_the_group(
+    owner_database_url: str, user: str
+) -> None:
+    owner = make_url(owner_database_url)
+    app = owner if user == "owner" else owner.set(username=APP_ROLE)
+
+    with pytest.raises(ValidationError, match="DATABASE_URL must name"):
+        ensure_app_login(owner_database_url, app.render_as_string(hide_password=False))
