@@ -22,4 +22,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY policies ./policies
 RUN mkdir -p /app/data && chown loyalty:loyalty /app/data
 USER 10001:10001
+# Fail closed: containers run as production, so they start only with real secrets
+# (see .env.example and README, Security).
+ENV LOYALTY_ENVIRONMENT=production
 CMD ["loyalty", "--help"]

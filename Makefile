@@ -9,7 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
-export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/loyalty
+# The app connects as a role without DDL rights; migrations run as the owner (README, Security).
+export DATABASE_URL ?= postgresql+psycopg://loyalty_service@127.0.0.1:5432/loyalty
+export LOYALTY_MIGRATION_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/loyalty
 
 .PHONY: bootstrap run test lint format bench clean
 

@@ -1,5 +1,9 @@
 """Shared fixtures: a fresh PostgreSQL database per test run, migrated to head.
 
+Two roles, as in production: the owner migrates (``owner_database_url``), and
+every test that exercises the app connects as a fresh login role in
+``loyalty_app`` (``database_url``), with exactly the app's privileges.
+
 Tests never clean tables (ledger entries are append-only, by design); each
 test makes its own members with unique ids instead, which is also how
 production data looks.
@@ -26,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from loyalty.contracts import search
 from loyalty.ledger.catalog import ensure_member, upsert_reward
-from loyalty.ledger.db import make_engine, make_session_factory, migrate
+from loyalty.ledger.db import ensure_app_login, make_engine, make_session_factory, migrate
 from loyalty.ledger.repository import Ledger
 from loyalty.seed import CATALOG, _reward
 from loyalty.temporal_client import DATA_CONVERTER
@@ -34,7 +38,9 @@ from tests.support.partner_simulator import PartnerSimulator, start_simulator, s
 from tests.support.temporal import RELAXED_FRAUD, SagaHarness, running_worker, test_settings
 
 VENV_BIN = Path(sys.executable).parent
-ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "LOYALTY_MIGRATION_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _admin_conninfo() -> str:
@@ -43,7 +49,8 @@ def _admin_conninfo() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def owner_database_url() -> Iterator[str]:
+    """A fresh database, migrated by its owner (the migration role)."""
     name = f"loyalty_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -52,6 +59,18 @@ def database_url() -> Iterator[str]:
     yield url
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(owner_database_url: str) -> Iterator[str]:
+    """The app's URL: a login role of this run in ``loyalty_app``, dropped at the end."""
+    login = f"loyalty_app_test_{uuid.uuid4().hex[:12]}"
+    url = make_url(owner_database_url).set(username=login, password=None)
+    app_url = url.render_as_string(hide_password=False)
+    ensure_app_login(owner_database_url, app_url)
+    yield app_url
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{login}"')
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +83,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture(scope="session")
+def owner_sessions(owner_database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions as the schema owner: only for tests of what the database enforces for anyone."""
+    engine = make_engine(owner_database_url, pool_size=2)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ until temporal operator cluster health --address "$TEMPORAL_ADDRESS"; do sleep 2
 temporal operator namespace describe -n "$ns" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 \
   || temporal operator namespace create -n "$ns" --retention 30d --address "$TEMPORAL_ADDRESS"
 for attribute in LoyaltyMemberId:Keyword LoyaltyStatus:Keyword LoyaltyRewardId:Keyword \
-                 LoyaltyPoints:Int LoyaltyChannel:Keyword; do
+                 LoyaltyPoints:Int LoyaltyChannel:Keyword LoyaltyRequestedBy:Keyword; do
   temporal operator search-attribute create --namespace "$ns" --address "$TEMPORAL_ADDRESS" \
     --name "${attribute%%:*}" --type "${attribute##*:}" \
     || echo "search attribute ${attribute%%:*} already registered"

@@ -8,6 +8,9 @@ Variables are read with the ``LOYALTY_`` prefix, except the conventional
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
@@ -23,23 +26,29 @@ from loyalty.domain.tiers import Tier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-_DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
-_DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me"
+# Public development values: printed in this repository, so they protect nothing.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me"
+DEV_ISSUER = "loyalty-dev"
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
     """All configuration of the product; see README for the variable names."""
 
-    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore")
+    # An empty variable (e.g. a blank line of .env.example) counts as unset, never as "".
+    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore", env_ignore_empty=True)
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
     data_dir: Path = PROJECT_ROOT / "data"
 
+    # The app connects as a role that may not alter the schema; migrations run as the owner.
     database_url: str = Field(
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/loyalty",
+        default="postgresql+psycopg://loyalty_service@127.0.0.1:5432/loyalty",
         validation_alias=AliasChoices("DATABASE_URL", "LOYALTY_DATABASE_URL"),
     )
+    migration_database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/loyalty"
 
     # Temporal: address and namespace when set win over the SDK's environment configuration
     # (TEMPORAL_* variables, temporal.toml profiles: TLS, API keys); see temporal_client.py.
@@ -87,15 +96,26 @@ class Settings(BaseSettings):
     # Pricing: tier discount percent on every redemption
     tier_discount_percent: dict[str, int] = {"bronze": 0, "silver": 5, "gold": 10, "platinum": 15}
 
-    # API and auth
+    # API and auth (the built-in development secrets work only in development on loopback)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
-    jwt_secret: SecretStr = SecretStr(_DEV_JWT_SECRET)
-    jwt_issuer: str = "loyalty-dev"
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = ""  # empty: "loyalty-dev" in development, refused in production
     jwt_audience: str = "loyalty-api"
-    webhook_secret: SecretStr = SecretStr(_DEV_WEBHOOK_SECRET)
+    # Tokens from an identity provider: RS256/ES256 keys from a JWKS URL or a PEM file.
+    jwt_jwks_url: str | None = None
+    jwt_public_key_file: Path | None = None
     rate_limit: str = "120/minute"
     max_body_bytes: int = 64 * 1024
+
+    # Webhooks: the key that encrypts each subscription's signing secret at rest
+    webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    webhook_secret_overlap_s: float = Field(default=24 * 3600.0, ge=0)
+    # Development only: deliver to loopback and private addresses (refused in production).
+    webhook_allow_private_targets: bool = False
+
+    # Optional: encrypt every Temporal payload (base64 of 32 random bytes)
+    payload_key: SecretStr | None = None
 
     # RAG and agents
     qdrant_url: str | None = Field(
@@ -125,13 +145,19 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> Settings:
-        if self.environment == "production":
-            if self.jwt_secret.get_secret_value() == _DEV_JWT_SECRET:
-                raise ValueError("LOYALTY_JWT_SECRET must be set outside development")
-            if self.webhook_secret.get_secret_value() == _DEV_WEBHOOK_SECRET:
-                raise ValueError("LOYALTY_WEBHOOK_SECRET must be set outside development")
+    def _fail_closed(self) -> Settings:
+        """Refuse to run with public secrets off a developer's loopback, or weak ones anywhere."""
+        problems = refusals(self, host=self.api_host)
+        if problems:
+            raise ValueError("refusing to start: " + "; ".join(problems))
+        if not self.jwt_issuer:
+            self.jwt_issuer = DEV_ISSUER
         return self
+
+    @property
+    def verifies_with_keys(self) -> bool:
+        """Whether tokens come from an identity provider (asymmetric keys, no shared secret)."""
+        return bool(self.jwt_jwks_url or self.jwt_public_key_file)
 
     def redemption_rules(self) -> RedemptionRules:
         """The numbers the redemption decision applies (worker and dry run share them)."""
@@ -153,6 +179,65 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.data_dir / "qdrant"
+
+
+def parse_payload_key(encoded: str) -> bytes:
+    """The 32-byte payload encryption key from its base64 form (``LOYALTY_PAYLOAD_KEY``).
+
+    Raises:
+        ValueError: not base64, or not 32 bytes.
+    """
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise ValueError("LOYALTY_PAYLOAD_KEY must be base64") from None
+    if len(key) != 32:
+        raise ValueError("LOYALTY_PAYLOAD_KEY must be 32 bytes (base64 of `openssl rand 32`)")
+    return key
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable only from this machine (``localhost``, 127/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refusals(settings: Settings, *, host: str) -> list[str]:
+    """Why ``settings`` may not serve on ``host``; empty when they may. Names each variable.
+
+    The built-in secrets are public, so they are accepted only in development
+    and on a loopback address; any secret is at least 32 bytes; production
+    names its token issuer and never delivers webhooks to private networks.
+    """
+    secrets = [("LOYALTY_WEBHOOK_SECRET", settings.webhook_secret, DEV_WEBHOOK_SECRET)]
+    if not settings.verifies_with_keys:  # with an identity provider the JWT secret is unused
+        secrets.insert(0, ("LOYALTY_JWT_SECRET", settings.jwt_secret, DEV_JWT_SECRET))
+    problems = []
+    for name, secret, builtin in secrets:
+        value = secret.get_secret_value()
+        if value == builtin and settings.environment != "development":
+            problems.append(f"set {name}: the built-in value works only in development")
+        elif value == builtin and not is_loopback(host):
+            problems.append(
+                f"set {name}: the built-in value works only on a loopback address, not {host!r}"
+            )
+        elif len(value.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+    if settings.payload_key is not None:
+        try:
+            parse_payload_key(settings.payload_key.get_secret_value())
+        except ValueError as error:
+            problems.append(str(error))
+    if settings.environment == "production":
+        if settings.jwt_issuer in ("", DEV_ISSUER):
+            problems.append("set LOYALTY_JWT_ISSUER: production has no default token issuer")
+        if settings.webhook_allow_private_targets:
+            problems.append("LOYALTY_WEBHOOK_ALLOW_PRIVATE_TARGETS is for development only")
+    return problems
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ defaults are ``127.0.0.1:7233`` and ``default``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,9 +28,11 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
 
-from loyalty.config import Settings
+from loyalty.config import Settings, parse_payload_key
+from loyalty.temporal_codec import EncryptionCodec
 
 DATA_CONVERTER = pydantic_data_converter
 
@@ -53,8 +56,16 @@ def connect_options(
 async def connect(settings: Settings, **options: Any) -> Client:
     """Connect; ``options`` (runtime, interceptors) come from ``loyalty.observability``."""
     return await Client.connect(
-        **connect_options(settings), data_converter=DATA_CONVERTER, **options
+        **connect_options(settings), data_converter=data_converter(settings), **options
     )
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The one converter of every process: pydantic JSON, encrypted with LOYALTY_PAYLOAD_KEY."""
+    if settings.payload_key is None:
+        return DATA_CONVERTER
+    codec = EncryptionCodec(parse_payload_key(settings.payload_key.get_secret_value()))
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
 
 
 async def ensure_search_attributes(

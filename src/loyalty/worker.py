@@ -45,6 +45,8 @@ from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, Retr
 from loyalty.policies.book import PolicyBook
 from loyalty.schedules import ensure_schedules
 from loyalty.temporal_client import DATA_CONVERTER, connect
+from loyalty.webhooks.secrets import SecretBox
+from loyalty.webhooks.targets import Resolver, resolve_host
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
 from loyalty.workflows.maintenance import ExpirePointsWorkflow, ReconcileLedgerWorkflow
@@ -113,22 +115,29 @@ def build_activities(
     sessions: sessionmaker[Session],
     partner: PartnerClient,
     agents: AgentRuntime | None = None,
+    resolver: Resolver = resolve_host,
 ) -> list[Callable[..., Any]]:
     """Every activity the workflows call, bound to its dependencies.
 
     Without ``agents`` the agent activities are left out (a saga-only worker,
-    as in the saga tests); ``run_worker`` always passes one.
+    as in the saga tests); ``run_worker`` always passes one. ``resolver`` finds
+    webhook hosts' addresses (the system's DNS unless a test stands in for it).
     """
     ledger = Ledger(sessions)
     checks = RedemptionChecks(sessions=sessions, rules=settings.redemption_rules())
     points = PointsActivities(ledger=ledger)
-    fulfillment = FulfillmentActivities(partner=partner)
+    fulfillment = FulfillmentActivities(partner=partner, sessions=sessions)
     records = RecordActivities(sessions=sessions)
     refunds = RefundActivities(
         sessions=sessions, ledger=ledger, policies=PolicyBook(settings.policies_dir)
     )
-    webhooks = WebhookActivities(sessions=sessions, secret=settings.webhook_secret)
     maintenance = MaintenanceActivities(ledger=ledger)
+    webhooks = WebhookActivities(
+        sessions=sessions,
+        box=SecretBox(settings.webhook_secret),
+        allow_private=settings.webhook_allow_private_targets,
+        resolver=resolver,
+    )
     activities: list[Callable[..., Any]] = [
         checks.decide_redemption,
         checks.check_balance,
@@ -146,6 +155,7 @@ def build_activities(
         records.notify_redemption,
         refunds.prepare_refund,
         refunds.refund_points,
+        webhooks.list_subscribers,
         webhooks.deliver,
         webhooks.record_failure,
         webhooks.publish_event,

@@ -28,7 +28,7 @@ async def test_customer_redeems_and_polls_to_completed(
 
     assert response.status_code == 202, response.text
     accepted = response.json()
-    assert accepted["redemption_id"] == f"redemption-{request['request_id']}"
+    assert accepted["redemption_id"] == f"redemption-member~{member}~{request['request_id']}"
     assert accepted["links"]["self"] == f"/v1/redemptions/{accepted['redemption_id']}"
     assert response.headers["Location"] == accepted["links"]["self"]
     done = await api.wait_for(accepted["redemption_id"], FINAL)

@@ -28,6 +28,8 @@ RECORDED = frozenset(
 _FIRST = ("happy_path", "compensated", "review_approved")
 KEPT = frozenset(
     set(_FIRST)
+    | {f"durable_fanout_{name}" for name in (*_FIRST, "refund")}
+    | {"scoped_child_assisted_redemption"}
     | {
         f"before_{patch}_patch_{name}"
         for patch in ("decide", "safe_cancellation")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowFailureError
@@ -37,6 +38,7 @@ from loyalty.contracts.maintenance import (
 )
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
 from loyalty.webhooks import subscriptions
+from loyalty.webhooks.secrets import SecretBox
 from tests.conftest import MemberFactory, unique_id
 from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by name)
     assisted,
@@ -49,7 +51,7 @@ from tests.integration.webhooks.conftest import Receiver, receiver  # noqa: F401
 from tests.replay.outcomes import RECORDED
 from tests.support.assisted import AssistedHarness, wait_for_status
 from tests.support.redemptions import redemption_request, wait_for
-from tests.support.temporal import SagaHarness
+from tests.support.temporal import TEST_SECRETS, SagaHarness
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -207,13 +209,15 @@ async def record_webhook_delivery(
     receiver: Receiver,  # noqa: F811
 ) -> None:
     with sessions.begin() as session:
-        subscription = subscriptions.create(
+        row, _ = subscriptions.create(
             session,
+            SecretBox(SecretStr(TEST_SECRETS["webhook_secret"])),
             url=receiver.url,
             events=[EventType.COMPLETED.value],
             description="history recording",
             created_by="ops-1",
-        ).id
+        )
+        subscription = row.id
     done = await saga.redeem(redemption_request(new_member(points=5_000)))
     with sessions.begin() as session:
         subscriptions.deactivate(session, subscription_id=subscription)

@@ -8,9 +8,14 @@ intended, versioned change, record new histories with
 ``before_<patch>_patch_*`` were recorded just before that patch of the
 Redemption workflow (``decide-redemption``: four check activities instead of
 one; ``safe-cancellation``: the old handling of cancels and failed
-compensations). All must replay: the older ones prove each old branch is
-still there for runs that started on it. ``outcomes.RECORDED`` names one
-history per workflow type and outcome; every registered workflow type has one.
+compensations). ``durable_fanout_*`` were recorded on a branch with the
+``durable-webhook-fanout`` patch (deliveries started as children) but not
+``safe-cancellation``, and ``scoped_child_assisted_redemption`` with the
+``scoped-child-redemption-id`` patch. All must replay: the older ones prove
+each old branch is still there for runs that started on it. ``outcomes.RECORDED``
+names one history per workflow type and outcome; every registered workflow type
+has one. A recording whose commands depend on its workflow id (child ids are
+derived from it) is replayed under its real id (``workflow_ids.json``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from loyalty.worker import WORKFLOWS, make_replayer
 from tests.replay.outcomes import KEPT, RECORDED
 
 HISTORIES = Path(__file__).parent / "histories"
+# The real workflow id of recordings whose commands depend on it (e.g. child ids
+# built from it); the others replay under their file name.
+WORKFLOW_IDS: dict[str, str] = json.loads((Path(__file__).parent / "workflow_ids.json").read_text())
 
 
 def recorded() -> list[Path]:
@@ -34,7 +42,7 @@ def recorded() -> list[Path]:
 
 @pytest.mark.parametrize("path", recorded(), ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(WORKFLOW_IDS.get(path.stem, path.stem), path.read_text())
     await make_replayer().replay_workflow(history)
 
 

@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from loyalty.api import create_app
 from loyalty.api.auth import Role, mint_token
 from loyalty.config import Settings
+from tests.support.dns import PUBLIC_ADDRESS, FakeDns
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import RELAXED_FRAUD, SagaHarness, running_worker, test_settings
 
@@ -35,6 +36,7 @@ class ApiHarness:
     saga: SagaHarness
     settings: Settings
     app: FastAPI
+    dns: FakeDns
 
     def auth(
         self, role: str, member: str | None = None, *, subject: str | None = None
@@ -97,6 +99,9 @@ async def api_factory(
             settings = test_settings(
                 database_url=database_url, partner_url=partner_simulator.url, **values
             )
+            # Example names look public to the subscription check; the worker's DNS
+            # knows no name, so no delivery ever leaves for a public address.
+            dns = FakeDns({"hooks.example.com": [PUBLIC_ADDRESS]})
             saga = await stack.enter_async_context(
                 running_worker(
                     temporal_env.client,
@@ -106,13 +111,15 @@ async def api_factory(
                 )
             )
             settings = settings.model_copy(update={"task_queue": saga.task_queue})
-            app = create_app(settings, temporal=temporal_env.client, sessions=sessions)
+            app = create_app(
+                settings, temporal=temporal_env.client, sessions=sessions, resolver=dns
+            )
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url="http://api.test", timeout=60
                 )
             )
-            return ApiHarness(http=http, saga=saga, settings=settings, app=app)
+            return ApiHarness(http=http, saga=saga, settings=settings, app=app, dns=dns)
 
         yield make
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,17 +16,26 @@ from temporalio.client import Client, WorkflowHandle
 from loyalty.config import Settings
 from loyalty.contracts.redemption import (
     REDEMPTION_WORKFLOW,
+    IdScope,
     RedemptionRequest,
     RedemptionState,
     redemption_workflow_id,
 )
 from loyalty.worker import build_activities, build_worker, partner_client
+from tests.support.dns import FakeDns
 from tests.support.faults import Faults
 
+# Fresh secrets per run: the built-in development ones work only in development on loopback.
+TEST_SECRETS = {
+    "jwt_secret": secrets.token_urlsafe(32),
+    "webhook_secret": secrets.token_urlsafe(32),
+}
+# Every first redemption carries the new-channel and unknown-device signals (25); the
+# balance-share signal stays out of the way so only tests that ask for a review get one.
 RELAXED_FRAUD = {
     "fraud_velocity_hour_count": 1000,
     "fraud_velocity_day_count": 1000,
-    "fraud_balance_share_percent": 100,
+    "fraud_balance_share_percent": 1000,
 }
 
 
@@ -39,9 +49,17 @@ def test_settings(*, database_url: str, partner_url: str, **overrides: Any) -> S
         "partner_retry_attempts": 3,
         "partner_retry_timeout_s": 5.0,
         "partner_breaker_failure_threshold": 1000,
+        **TEST_SECRETS,
         **overrides,
     }
     return Settings(DATABASE_URL=database_url, **values)
+
+
+def member_workflow_id(request: RedemptionRequest) -> str:
+    """The id a customer's own request gets (what the API starts for a customer token)."""
+    return redemption_workflow_id(
+        scope=IdScope.MEMBER, member_id=request.member_id, request_id=request.request_id
+    )
 
 
 @dataclass
@@ -54,7 +72,7 @@ class SagaHarness:
         return await self.client.start_workflow(
             REDEMPTION_WORKFLOW,
             request,
-            id=redemption_workflow_id(request.request_id),
+            id=member_workflow_id(request),
             task_queue=self.task_queue,
             result_type=RedemptionState,
         )
@@ -71,11 +89,15 @@ async def running_worker(
     sessions: sessionmaker[Session],
     settings: Settings,
     executor: ThreadPoolExecutor,
+    dns: FakeDns | None = None,
 ) -> AsyncIterator[SagaHarness]:
+    """A worker whose webhook deliveries resolve names only through ``dns`` (none by default)."""
     faults = Faults()
     task_queue = f"test-{uuid.uuid4().hex[:10]}"
     with partner_client(settings) as partner:
-        activities = build_activities(settings=settings, sessions=sessions, partner=partner)
+        activities = build_activities(
+            settings=settings, sessions=sessions, partner=partner, resolver=dns or FakeDns()
+        )
         worker = build_worker(
             client,
             task_queue=task_queue,

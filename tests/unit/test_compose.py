@@ -119,8 +119,12 @@ def test_secrets_come_only_from_the_environment() -> None:
     for name in ("worker", "api", "init"):
         env = environment(SERVICES[name])
         assert env["LOYALTY_ENVIRONMENT"] == "production", "production refuses dev secrets"
-        assert env["LOYALTY_JWT_SECRET"].startswith("${LOYALTY_JWT_SECRET:?")
-        assert "${LOYALTY_DB_PASSWORD:?" in env["DATABASE_URL"]
+        assert env["LOYALTY_JWT_ISSUER"].startswith("${LOYALTY_JWT_ISSUER:?")
+        assert env["LOYALTY_WEBHOOK_SECRET"].startswith("${LOYALTY_WEBHOOK_SECRET:?")
+        # the app logs in as its own least-privilege role, never as the schema owner
+        assert "loyalty_service:${LOYALTY_APP_DB_PASSWORD:?" in env["DATABASE_URL"]
+    init = environment(SERVICES["init"])
+    assert "loyalty_owner:${LOYALTY_OWNER_DB_PASSWORD:?" in init["LOYALTY_MIGRATION_DATABASE_URL"]
 
 
 def test_the_product_variables_are_ones_its_settings_read() -> None:

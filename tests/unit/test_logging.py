@@ -56,7 +56,7 @@ def test_secrets_personal_data_and_voucher_codes_never_reach_a_line() -> None:
     settings = Settings(
         DATABASE_URL="postgresql+psycopg://loyalty_app:db-pass-9f3k@db:5432/loyalty",
         jwt_secret="jwt-secret-for-this-test-0123456789",
-        webhook_secret="webhook-secret-for-this-test",
+        webhook_secret="webhook-secret-for-this-test-0123456789",
     )
     secrets = tuple(secret_values(settings))
     with captured_json_logs(secrets=secrets) as logs:
@@ -65,7 +65,9 @@ def test_secrets_personal_data_and_voucher_codes_never_reach_a_line() -> None:
         log.info("member", member_id="M-1", email="a@b.example", name="Ada", notes="VIP")
         log.warning("auth", authorization=f"Bearer {JWT}", detail=f"header was Bearer {JWT}")
         log.error("db down", url=settings.database_url, jwt_secret=settings.jwt_secret)
-        logging.getLogger("uvicorn.error").error("signing with %s", "webhook-secret-for-this-test")
+        logging.getLogger("uvicorn.error").error(
+            "signing with %s", "webhook-secret-for-this-test-0123456789"
+        )
         logging.getLogger("temporalio").warning("payload %s", {"voucher_code": "AB12CD"})
         completion = '{"voucher_id":"V-2","code":"Z9Y8X7W6"}'
         logging.getLogger("temporalio.worker").warning("completed with data: %r", completion)

@@ -1,11 +1,16 @@
 """Partner fulfillment steps: issue a voucher and void it, both idempotent by key at the partner.
 
+The issued code is a bearer credential: it goes to ``ledger.vouchers`` and the
+workflow gets only the voucher id, so the code never enters Temporal history,
+the Web UI or the redemption mirror.
+
 Each HTTP attempt heartbeats, so a partner call that retries for a while stays
 visibly alive, and a dead worker is noticed within the heartbeat timeout.
 """
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from loyalty.activities.errors import business_errors
@@ -20,12 +25,14 @@ from loyalty.contracts.redemption import (
     VoidUnits,
 )
 from loyalty.errors import InvalidStateError
+from loyalty.ledger import vouchers
 from loyalty.partners import IssueVoucherRequest, PartnerClient
 
 
 class FulfillmentActivities:
-    def __init__(self, *, partner: PartnerClient) -> None:
+    def __init__(self, *, partner: PartnerClient, sessions: sessionmaker[Session]) -> None:
         self._partner = partner
+        self._sessions = sessions
 
     @activity.defn(name=FULFILL_REWARD)
     @business_errors
@@ -39,7 +46,15 @@ class FulfillmentActivities:
             ),
             on_attempt=activity.heartbeat,
         )
-        return Fulfillment(voucher_id=voucher.voucher_id, code=voucher.code, status=voucher.status)
+        with self._sessions.begin() as session:
+            vouchers.record(
+                session,
+                voucher_id=voucher.voucher_id,
+                redemption_id=activity.info().workflow_id or "",
+                member_id=request.member_id,
+                code=voucher.code,
+            )
+        return Fulfillment(voucher_id=voucher.voucher_id, status=voucher.status)
 
     @activity.defn(name=VOID_REFUNDED_UNITS)
     @business_errors

@@ -20,6 +20,7 @@ from loyalty.contracts.assisted import (
     GRANT_GOODWILL_CREDIT,
     PROPOSE_REWARD,
     RECORD_DECISION,
+    ApprovalRulesPayload,
     Citation,
     CreditGranted,
     DecisionRecorded,
@@ -71,6 +72,7 @@ class ProposalActivities:
             approver=request.approver,
             reason=request.reason,
             points=request.points,
+            second_approver=request.second_approver,
         )
         return DecisionRecorded(
             row_id=entry.row_id,
@@ -106,6 +108,10 @@ def _outcome(report: ProposalReport) -> ProposalOutcome:
         citations=[Citation(**asdict(cited)) for cited in report.citations],
         case=_guardrail_case(report.checked) if report.checked else None,
         credit_expiry_days=report.credit_expiry_days,
+        approval=ApprovalRulesPayload(
+            approver_roles=sorted(report.approvals.approver_roles),
+            second_approver_threshold_points=report.approvals.second_approver_threshold_points,
+        ),
     )
 
 

@@ -17,8 +17,9 @@ from loyalty.contracts.redemption import (
     NotifyRedemption,
     RecordRedemption,
 )
+from loyalty.contracts.webhooks import redemption_event
 from loyalty.ledger.redemptions import upsert_redemption
-from loyalty.webhooks.publisher import publish, redemption_event
+from loyalty.webhooks.publisher import publish
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,7 @@ class RecordActivities:
                     "outcome": state.model_dump(mode="json"),
                 },
             )
+        log.info("redemption_recorded", status=state.status.value, step=state.current_step)
 
     @activity.defn(name=NOTIFY_REDEMPTION)
     async def notify_redemption(self, request: NotifyRedemption) -> None:

@@ -7,8 +7,10 @@ Both calls are idempotent on ``decision_id``: a retried activity gets the
 first row back, while a different payload under the same id is a conflict.
 
 The decision obeys the verdict: a rejected proposal can only be rejected; a
-proposal that needs approval needs a named person who is not the requester
-(POL-APPROVAL-001); ``system`` may approve only what the guardrails accepted.
+proposal that needs approval needs a named person who is not the requester,
+and above POL-APPROVAL-001's second-approver threshold a second, different
+person (``loyalty.domain.approvals``); ``system`` may approve only what the
+guardrails accepted.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from loyalty.agents.decision_models import AgentDecision
 from loyalty.agents.proposal import ProposalRequest, ProposalRun
 from loyalty.agents.retrieval import RetrievedChunk
-from loyalty.domain.approvals import approval_refusal
+from loyalty.domain.approvals import ApprovalRules, approval_refusal
 from loyalty.domain.guardrail_types import GuardrailInput, GuardrailVerdict, VerdictOutcome
 from loyalty.errors import IdempotencyConflictError, InvalidStateError, NotFoundError
 
@@ -60,6 +62,7 @@ class DecisionEntry:
     approver: str | None
     decision_reason: str
     created_at: dt.datetime
+    second_approver: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +149,14 @@ def record_decision(
     approver: str,
     reason: str = "",
     points: int | None = None,
+    second_approver: str | None = None,
+    rules: ApprovalRules | None = None,
 ) -> DecisionEntry:
     """Append the final decision of a case; idempotent for the same outcome and approver.
 
     ``points`` is the value approved when a person edited it (the caller has
     checked the edit against the guardrails); by default the verdict's value.
+    ``rules`` (POL-APPROVAL-001 in force) say when ``second_approver`` is required.
 
     Raises:
         NotFoundError: No proposal was recorded under ``decision_id``.
@@ -160,8 +166,10 @@ def record_decision(
     proposal = _get_row(session, decision_id=decision_id, kind="proposal")
     if proposal is None:
         raise NotFoundError(f"no proposal recorded for decision {decision_id}")
-    _require_allowed(proposal, outcome=outcome, approver=approver)
     approved = outcome == "approved"
+    value = (proposal.verdict_points if points is None else points) if approved else None
+    approvers = [approver, *([second_approver] if second_approver else [])]
+    _require_allowed(proposal, outcome=outcome, approvers=approvers, rules=rules, points=value)
     values = {
         **{c: getattr(proposal, c) for c in _CARRIED_OVER},
         "kind": "decision",
@@ -174,10 +182,9 @@ def record_decision(
         "verdict_points": None,
         "verdict_reasons": [],
         "final_decision": outcome,
-        "final_points": (proposal.verdict_points if points is None else points)
-        if approved
-        else None,
+        "final_points": value,
         "approver": approver,
+        "second_approver": second_approver,
         "decision_reason": reason,
     }
     entry = _insert_once(session, values)
@@ -222,18 +229,31 @@ _CARRIED_OVER = (
 )
 
 
-def _require_allowed(proposal: AgentDecision, *, outcome: FinalDecision, approver: str) -> None:
-    if not approver.strip():
+def _require_allowed(
+    proposal: AgentDecision,
+    *,
+    outcome: FinalDecision,
+    approvers: list[str],
+    rules: ApprovalRules | None,
+    points: int | None,
+) -> None:
+    if not approvers[0].strip():
         raise InvalidStateError("a decision needs an approver")
     if outcome != "approved":
         return
     verdict = VerdictOutcome(proposal.verdict or VerdictOutcome.REJECT)
     if verdict is VerdictOutcome.REJECT:
         raise InvalidStateError("the guardrails rejected this proposal; it cannot be approved")
-    if verdict is VerdictOutcome.NEEDS_APPROVAL:
-        refusal = approval_refusal(approver=approver, requester=proposal.requested_by)
+    if verdict is not VerdictOutcome.NEEDS_APPROVAL:
+        return
+    for index, approver in enumerate(approvers):
+        refusal = approval_refusal(
+            approver=approver, requester=proposal.requested_by, earlier=approvers[:index]
+        )
         if refusal is not None:
             raise InvalidStateError(refusal)
+    if rules is not None and len(approvers) < rules.approvals_needed(points):
+        raise InvalidStateError(f"{points} points needs two different approvers (POL-APPROVAL-001)")
 
 
 def _insert_once(session: Session, values: dict[str, Any]) -> DecisionEntry:
@@ -302,4 +322,5 @@ def _entry(row: AgentDecision) -> DecisionEntry:
         approver=row.approver,
         decision_reason=row.decision_reason,
         created_at=row.created_at,
+        second_approver=row.second_approver,
     )

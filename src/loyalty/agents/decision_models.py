@@ -61,6 +61,8 @@ class AgentDecision(Base):
     final_decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
     final_points: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     approver: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # The other person above POL-APPROVAL-001's second-approver threshold (migration 0007).
+    second_approver: Mapped[str | None] = mapped_column(String(128), nullable=True)
     decision_reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

@@ -37,6 +37,7 @@ from loyalty.agents.proposal import (
     RewardProposal,
 )
 from loyalty.agents.runtime import AgentRuntime
+from loyalty.domain.approvals import ApprovalRules
 from loyalty.domain.guardrail_types import (
     BudgetUsage,
     CasePurpose,
@@ -83,6 +84,7 @@ class ProposalReport:
         checked: For a points credit, the facts it was checked against, so an
             edit can be re-checked against the very same facts.
         credit_expiry_days: Life of a granted credit, from POL-EXPIRY-001.
+        approvals: Who may approve and when two must, from POL-APPROVAL-001.
     """
 
     proposer: str
@@ -91,6 +93,7 @@ class ProposalReport:
     citations: tuple[CitedChunk, ...]
     checked: GuardrailInput | None
     credit_expiry_days: int
+    approvals: ApprovalRules
 
 
 class ProposalService:
@@ -131,8 +134,10 @@ class ProposalService:
         approver: str,
         reason: str,
         points: int | None,
+        second_approver: str | None = None,
     ) -> DecisionEntry:
         """Log the final decision of a case (see ``decision_log.record_decision``)."""
+        rules = self._runtime.policies.approval_rules()
         with self._sessions.begin() as session:
             return record_decision(
                 session,
@@ -141,6 +146,8 @@ class ProposalService:
                 approver=approver,
                 reason=reason,
                 points=points,
+                second_approver=second_approver,
+                rules=rules,
             )
 
     def _check_and_log(
@@ -177,6 +184,7 @@ class ProposalService:
             citations=cite(run.proposal.citations, run.retrieved),
             checked=data if credit else None,
             credit_expiry_days=numbers.credit_expiry_days,
+            approvals=numbers.approvals,
         )
 
     def _malformed(
@@ -205,6 +213,7 @@ class ProposalService:
             citations=(),
             checked=None,
             credit_expiry_days=numbers.credit_expiry_days,
+            approvals=numbers.approvals,
         )
 
     def _logged(self, decision_id: str) -> DecisionEntry | None:
@@ -245,6 +254,7 @@ class ProposalService:
             citations=cite(proposal.citations, retrieved) if proposal else (),
             checked=_checked_from_log(entry, proposal, numbers.parameters) if credit else None,
             credit_expiry_days=numbers.credit_expiry_days,
+            approvals=numbers.approvals,
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from loyalty.api import errors
+from loyalty.api.auth import TokenVerifier
 from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
@@ -34,14 +35,19 @@ from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.observability.api_telemetry import ApiTelemetry
 from loyalty.policies.book import PolicyBook
+from loyalty.webhooks.secrets import SecretBox
+from loyalty.webhooks.targets import Resolver, resolve_host
 
 log = structlog.get_logger(__name__)
 DESCRIPTION = """
 Loyalty-points redemptions for customer apps, support agents and operators.
 
-Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role`
-= customer | support_agent | operator, `member_id` for customers, `iss`, `aud`,
-`exp`). Every error has the shape `{"error": {"code", "message", "details"}}`.
+Authenticate with `Authorization: Bearer <JWT>` (RS256/ES256 from the identity
+provider, HS256 in development; claims `sub`, `role` = customer | support_agent
+| support_lead | operator, `member_id` and `client` for customers, `iss`, `aud`,
+`exp`). Each operation's `x-roles` says who may call it; the role is checked
+before the body is read. Every error has the shape
+`{"error": {"code", "message", "details"}}`.
 Send `X-Request-ID` to correlate logs and workflows; it is echoed back.
 """
 
@@ -52,8 +58,12 @@ def create_app(
     temporal: Client | None = None,
     sessions: sessionmaker[Session] | None = None,
     telemetry: ApiTelemetry | None = None,
+    resolver: Resolver = resolve_host,
 ) -> FastAPI:
-    """Build the app; ``temporal``, ``sessions`` and ``telemetry`` default to ``settings``."""
+    """Build the app; ``temporal``, ``sessions`` and ``telemetry`` default to ``settings``.
+
+    ``resolver`` finds the addresses of webhook hosts (the system's DNS by default).
+    """
     telemetry = telemetry or ApiTelemetry.from_settings(settings)
     owned_engine = None
     if sessions is None:
@@ -65,6 +75,9 @@ def create_app(
         rules=settings.redemption_rules(),
         policies=PolicyBook(settings.policies_dir),
         limiter=TokenRateLimiter(settings.rate_limit),
+        verifier=TokenVerifier(settings),
+        secrets=SecretBox(settings.webhook_secret),
+        resolver=resolver,
         client=temporal,
         connect_options=telemetry.client_options,
     )

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from loyalty.api.auth import Principal, authenticate
+from loyalty.api.auth import Principal, TokenVerifier
 from loyalty.api.errors import NotAuthenticatedError
 from loyalty.api.gateway import TemporalGateway
 from loyalty.api.ratelimit import TokenRateLimiter
@@ -25,6 +25,8 @@ from loyalty.errors import UnavailableError
 from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
 from loyalty.temporal_client import connect
+from loyalty.webhooks.secrets import SecretBox
+from loyalty.webhooks.targets import Resolver
 
 
 @dataclass
@@ -34,6 +36,9 @@ class ApiState:
     rules: RedemptionRules
     policies: PolicyBook
     limiter: TokenRateLimiter
+    verifier: TokenVerifier
+    secrets: SecretBox
+    resolver: Resolver
     client: Client | None = None
     # runtime and interceptors for connect(), from loyalty.observability.api_telemetry
     connect_options: Callable[[], dict[str, Any]] = dict
@@ -81,18 +86,23 @@ def get_request_id(request: Request) -> str:
     return str(request.state.request_id)
 
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT minted by `loyalty token`.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A JWT from the identity provider (`loyalty token` in development).",
+)
 
 
 def current_principal(
-    state: StateDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token, then count the request against its rate limit."""
-    if credentials is None:
+    """The caller the route's gate authenticated (``loyalty.api.access``) before anything else.
+
+    ``credentials`` is declared only so OpenAPI documents the bearer scheme.
+    """
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):  # a public route asked for a caller: refuse
         raise NotAuthenticatedError("missing bearer token")
-    principal = authenticate(state.settings, credentials.credentials)
-    state.limiter.hit(credentials.credentials)
     return principal
 
 

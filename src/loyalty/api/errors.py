@@ -90,10 +90,15 @@ _HTTP_CODES = {
 }
 
 
+NOT_ALLOWED = "not_allowed"  # an update validator's separation-of-duties refusal
+
+
 def from_application_error(cause: BaseException | None) -> errors.LoyaltyError:
     """Turn a workflow's or activity's typed refusal back into the error tree."""
     if not isinstance(cause, ApplicationError):
         return errors.InvalidStateError(str(cause) if cause else "the workflow refused")
+    if cause.type == NOT_ALLOWED:
+        return PermissionDeniedError(cause.message)
     kinds = (
         errors.NotFoundError,
         errors.ValidationError,

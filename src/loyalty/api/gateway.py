@@ -34,6 +34,7 @@ from loyalty.contracts.redemption import (
     QUERY_STATE,
     REDEMPTION_WORKFLOW,
     REFUND_WORKFLOW,
+    IdScope,
     RedemptionRequest,
     RedemptionState,
     RedemptionStatus,
@@ -47,6 +48,7 @@ from loyalty.contracts.redemption import (
 M = TypeVar("M", bound=BaseModel)
 _QUERY_TIMEOUT = timedelta(seconds=5)
 _REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
+
 _REFUND_KEYS = ("redemption_id", "quantity", "reason")
 
 
@@ -64,9 +66,17 @@ class TemporalGateway:
         self._task_queue = task_queue
         self._wait_s = wait_s
 
-    async def start_redemption(self, request: RedemptionRequest, *, memo: dict[str, Any]) -> str:
-        """Start (or join) the redemption; 409 when the request id was used for another body."""
-        workflow_id = redemption_workflow_id(request.request_id)
+    async def start_redemption(
+        self, request: RedemptionRequest, *, scope: IdScope, memo: dict[str, Any]
+    ) -> str:
+        """Start (or join) the redemption; 409 when the request id was used for another body.
+
+        The id is scoped by ``scope`` and the member, so a 409 can only ever
+        compare a caller's request with one from the same scope and member.
+        """
+        workflow_id = redemption_workflow_id(
+            scope=scope, member_id=request.member_id, request_id=request.request_id
+        )
         await self._start(REDEMPTION_WORKFLOW, request, workflow_id, memo=memo)
         await self._same_input(workflow_id, request, _REDEMPTION_KEYS)
         return workflow_id

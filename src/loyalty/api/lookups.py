@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from loyalty.api.gateway import TemporalGateway
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
 from loyalty.errors import NotFoundError
-from loyalty.ledger import catalog
+from loyalty.ledger import catalog, vouchers
 from loyalty.ledger.redemptions import get_redemption
 
 
@@ -56,6 +56,20 @@ async def stored_status(
 ) -> RedemptionStatus | None:
     state = await stored_state(sessions, redemption_id)
     return state.status if state else None
+
+
+async def voucher_code(sessions: sessionmaker[Session], state: RedemptionState) -> str | None:
+    """The code of the redemption's voucher, or None; runs from before issue 10 carry it."""
+    if state.voucher_id is None:
+        return None
+
+    def read() -> str | None:
+        with sessions() as session:
+            return vouchers.code_for(
+                session, redemption_id=state.redemption_id, voucher_id=state.voucher_id or ""
+            )
+
+    return await run_in_threadpool(read) or state.voucher_code
 
 
 async def load_redemption(

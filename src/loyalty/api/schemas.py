@@ -15,7 +15,8 @@ from loyalty.contracts.redemption import RedemptionStatus
 from loyalty.contracts.webhooks import EventType
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-REDEMPTION_ID_PATTERN = r"^redemption-[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# redemption-<scope>~<member_id>~<request_id> (and redemption-<request_id> from before scopes)
+REDEMPTION_ID_PATTERN = r"^redemption-[A-Za-z0-9][A-Za-z0-9._:~-]{0,255}$"
 
 
 # Printable text (tabs and newlines allowed), starting and ending with a visible character.
@@ -76,10 +77,11 @@ class RedemptionCheckBody(Schema):
     member_id: Id = Field(description="The member redeeming.", examples=["M0001"])
     reward_id: Id = Field(description="Catalog reward id.", examples=["R-COFFEE"])
     quantity: int = Field(default=1, ge=1, le=100, description="Units of the reward.")
-    channel: str = Field(
-        default="app", pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="e.g. app, web, store."
+    device_id: Id | None = Field(
+        default=None,
+        description="Device fingerprint. Without one the device counts as unknown (a fraud"
+        " signal). The channel is not sent: it is the token's client type.",
     )
-    device_id: Id | None = Field(default=None, description="Device fingerprint, if known.")
 
 
 class RedemptionCreate(RedemptionCheckBody):
@@ -91,7 +93,9 @@ class Links(Schema):
 
 
 class RedemptionAccepted(Schema):
-    redemption_id: str = Field(description="`redemption-<request_id>`; use it in every path.")
+    redemption_id: str = Field(
+        description="`redemption-<member|staff>~<member_id>~<request_id>`; use it in every path."
+    )
     request_id: str
     status: RedemptionStatus
     links: Links
@@ -124,10 +128,10 @@ class RedemptionPublic(Schema):
     points: int = Field(description="Price charged (or to be charged), in whole points.")
     breakdown: list[PriceLinePublic]
     reasons: list[str] = Field(description="Why it was refused, compensated or reviewed.")
-    fraud_verdict: str | None
-    fraud_score: int | None
-    review_outcome: str | None
-    reviewed_by: str | None
+    fraud_verdict: str | None = Field(description="Staff only; null for customers.")
+    fraud_score: int | None = Field(description="Staff only; null for customers.")
+    review_outcome: str | None = Field(description="Staff only; null for customers.")
+    reviewed_by: str | None = Field(description="Staff only; null for customers.")
     voucher_id: str | None
     voucher_code: str | None
     steps: list[StepPublic]
@@ -227,7 +231,9 @@ class ValidationResult(Schema):
     reasons: list[str]
     balance: BalanceCheck
     eligibility: EligibilityCheck
-    fraud: FraudCheck | None = Field(description="Null when eligibility already refuses.")
+    fraud: FraudCheck | None = Field(
+        description="Null when eligibility already refuses, and always for customers."
+    )
     price: PriceCheck | None = Field(description="Null when the saga would stop before pricing.")
     sufficient_points: bool | None
 
@@ -282,7 +288,8 @@ class WebhookCreate(Schema):
     url: str = Field(
         max_length=2000,
         pattern=URL_PATTERN,
-        description="HTTPS endpoint (plain http only to localhost outside production).",
+        description="Public HTTPS endpoint: loopback, private, link-local, CGNAT, ULA and"
+        " metadata addresses are refused, here and again at every delivery.",
         examples=["https://example.com/hooks/loyalty"],
     )
     events: list[EventType] = Field(
@@ -300,6 +307,20 @@ class WebhookPublic(Schema):
     description: str
     created_by: str
     created_at: dt.datetime
+
+
+class WebhookCreated(WebhookPublic):
+    secret: str = Field(
+        description="The signing secret (Standard Webhooks, `whsec_...`); shown only here."
+    )
+
+
+class WebhookSecretRotated(Schema):
+    id: str
+    secret: str = Field(description="The new signing secret. Shown only here: store it.")
+    previous_secret_expires_at: dt.datetime = Field(
+        description="Until then deliveries carry a signature with the previous secret too."
+    )
 
 
 class WebhooksPublic(Schema):

@@ -1,9 +1,16 @@
-"""Turn workflow states, ledger results and rows into the public schemas."""
+"""Turn workflow states, ledger results and rows into the public schemas.
+
+Customers read their own redemptions without what the fraud rules found:
+no score, no verdict, no reviewer, and a plain sentence instead of the
+signals (which would teach how to steer them).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from loyalty.api import schemas
-from loyalty.contracts.redemption import RedemptionState
+from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
 from loyalty.ledger.models import Redemption, Reward
 from loyalty.ledger.results import Balance, EntryView
 from loyalty.webhooks.models import WebhookSubscription
@@ -13,7 +20,35 @@ def redemption_link(redemption_id: str) -> schemas.Links:
     return schemas.Links(self=f"/v1/redemptions/{redemption_id}")
 
 
-def redemption(state: RedemptionState, *, live: bool) -> schemas.RedemptionPublic:
+REVIEW_NOTICE = "Our team checks this redemption before it goes ahead."
+REFUSED_NOTICE = "This redemption cannot be completed; please contact support."
+_FRAUD_FOUND = {"review", "deny"}
+_STAFF_ONLY = ("fraud_verdict", "fraud_score", "review_outcome", "reviewed_by")
+
+
+def plain_reasons(
+    reasons: Sequence[str], *, fraud_verdict: str | None, status: RedemptionStatus
+) -> list[str]:
+    """What a customer reads as reasons: never the fraud signals, only a plain outcome."""
+    if fraud_verdict not in _FRAUD_FOUND:
+        return list(reasons)
+    if status is RedemptionStatus.AWAITING_APPROVAL:
+        return [REVIEW_NOTICE]
+    return [] if status is RedemptionStatus.COMPLETED else [REFUSED_NOTICE]
+
+
+def customer_redemption(public: schemas.RedemptionPublic) -> schemas.RedemptionPublic:
+    """The member's own view of a redemption: the outcome, without fraud or review details."""
+    reasons = plain_reasons(
+        public.reasons, fraud_verdict=public.fraud_verdict, status=public.status
+    )
+    return public.model_copy(update={"reasons": reasons, **dict.fromkeys(_STAFF_ONLY)})
+
+
+def redemption(
+    state: RedemptionState, *, live: bool, voucher_code: str | None
+) -> schemas.RedemptionPublic:
+    """The public shape; ``voucher_code`` is what this caller may see (the code, masked, None)."""
     return schemas.RedemptionPublic(
         **state.model_dump(
             include={
@@ -30,12 +65,12 @@ def redemption(state: RedemptionState, *, live: bool) -> schemas.RedemptionPubli
                 "fraud_score",
                 "review_outcome",
                 "voucher_id",
-                "voucher_code",
                 "started_at",
                 "finished_at",
             }
         ),
         live=live,
+        voucher_code=voucher_code,
         current_step=state.current_step.value if state.current_step else None,
         breakdown=[schemas.PriceLinePublic(**line.model_dump()) for line in state.breakdown],
         reviewed_by=state.review.agent_id if state.review else None,

@@ -29,6 +29,8 @@ from loyalty.contracts import ingestion as ing
 
 T = TypeVar("T")
 app = typer.Typer()
+# Whoever holds Temporal access through the CLI acts as an operator (POL-APPROVAL-001 names it).
+CLI_ROLE = "operator"
 policies = typer.Typer(no_args_is_help=True, help="Policy corpus in the vector store.")
 app.add_typer(policies, name="policies")
 
@@ -261,7 +263,7 @@ def assisted_approve_command(
     case_id: CaseArg, agent: AgentOption, reason: ReasonOption, as_json: JsonOption = False
 ) -> None:
     """Approve a case waiting for approval (not by its requester)."""
-    decision = validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason))
+    decision = validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason, role=CLI_ROLE))
     _decide(case_id, a.UPDATE_APPROVE, decision, as_json)
 
 
@@ -271,7 +273,7 @@ def assisted_reject_command(
     case_id: CaseArg, agent: AgentOption, reason: ReasonOption, as_json: JsonOption = False
 ) -> None:
     """Reject a case waiting for approval; nothing is executed."""
-    decision = validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason))
+    decision = validated(lambda: a.ReviewDecision(agent_id=agent, reason=reason, role=CLI_ROLE))
     _decide(case_id, a.UPDATE_REJECT, decision, as_json)
 
 
@@ -285,5 +287,7 @@ def assisted_edit_command(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a points credit with another value; refused outside the guardrail limits."""
-    decision = validated(lambda: a.EditDecision(agent_id=agent, reason=reason, points=points))
+    decision = validated(
+        lambda: a.EditDecision(agent_id=agent, reason=reason, points=points, role=CLI_ROLE)
+    )
     _decide(case_id, a.UPDATE_EDIT, decision, as_json)

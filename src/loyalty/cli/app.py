@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pydantic
 import typer
 
 from loyalty.cli import (
@@ -13,6 +14,7 @@ from loyalty.cli import (
     up,
     workflow_commands,
 )
+from loyalty.cli.output import EXIT_BAD_INPUT, fail
 from loyalty.config import get_settings
 from loyalty.logging import configure_logging
 from loyalty.observability import secret_values
@@ -27,7 +29,10 @@ app = typer.Typer(
 
 @app.callback()
 def main() -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except pydantic.ValidationError as error:  # e.g. a public secret outside development
+        raise fail("; ".join(str(e["msg"]) for e in error.errors()), EXIT_BAD_INPUT) from None
     configure_logging(settings.log_level, secrets=secret_values(settings))
 
 

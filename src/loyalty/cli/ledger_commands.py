@@ -11,7 +11,7 @@ import typer
 from loyalty.cli import context
 from loyalty.cli.output import EXIT_REFUSED, emit, fail, reported_errors
 from loyalty.config import PROJECT_ROOT
-from loyalty.ledger.db import ensure_database, migrate
+from loyalty.ledger.db import provision
 from loyalty.ledger.results import Balance, EntryView
 from loyalty.seed import seed_demo_program
 
@@ -23,11 +23,14 @@ MemberArg = Annotated[str, typer.Argument(help="Member id, e.g. M0001.")]
 
 @app.command("migrate")
 def migrate_command() -> None:
-    """Create the database if it is missing and apply every migration."""
-    url = context.settings().database_url
-    created = ensure_database(url)
-    migrate(url)
-    print(f"database {'created and ' if created else ''}migrated to head")
+    """As the owner: create the database if missing, migrate it, and the app's login role."""
+    settings = context.settings()
+    with reported_errors():
+        done = provision(settings.migration_database_url, settings.database_url)
+    print(
+        f"database {'created and ' if done.database_created else ''}migrated to head; "
+        f"app role {'created' if done.app_role_created else 'present'}"
+    )
 
 
 @app.command("seed")

@@ -30,7 +30,7 @@ from loyalty.cli.stack import Service, Supervisor, http_ok, port_open
 from loyalty.config import Settings
 from loyalty.contracts import search
 from loyalty.health import HealthFile
-from loyalty.ledger.db import ensure_database, migrate
+from loyalty.ledger.db import ensure_database, migrate, provision
 from loyalty.seed import DEMO_MEMBER, seed_demo_program
 from loyalty.temporal_client import connect, ensure_search_attributes
 
@@ -40,6 +40,7 @@ BIN = Path(sys.executable).parent
 
 def prepare_database(settings: Settings) -> None:
     """Create, migrate and seed the database; print what was done."""
+    provision(settings.migration_database_url, settings.database_url)  # owner: schema, app role
     created = ensure_database(settings.database_url)
     print(f"==> database {'created' if created else 'present'}; applying migrations", flush=True)
     migrate(settings.database_url)

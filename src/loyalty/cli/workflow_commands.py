@@ -123,7 +123,10 @@ def redeem_command(
         channel=channel,
         requested_by="cli",
     )
-    workflow_id = c.redemption_workflow_id(request.request_id)
+    # The CLI is staff tooling: its ids never meet a customer's or the system's.
+    workflow_id = c.redemption_workflow_id(
+        scope=c.IdScope.STAFF, member_id=member_id, request_id=request.request_id
+    )
 
     async def job(client: Client) -> c.RedemptionState:
         try:
@@ -240,7 +243,7 @@ def resolve_command(
 
 
 def _decision(agent: str, reason: str) -> c.ReviewDecision:
-    return validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason))
+    return validated(lambda: c.ReviewDecision(agent_id=agent, reason=reason, role="operator"))
 
 
 def operator_action(operator: str, reason: str) -> c.OperatorAction:

@@ -54,7 +54,7 @@ def proposal_workflow_id(request_id: str) -> str:
 
 
 def assisted_redemption_request_id(request_id: str) -> str:
-    """The child Redemption's request id; its workflow id is ``redemption-assisted-<id>``."""
+    """The child Redemption's request id; its workflow id is in the system scope."""
     return f"assisted-{request_id}"
 
 
@@ -114,6 +114,14 @@ class EditDecision(Contract):
     agent_id: Identifier
     reason: Reason
     points: int = Field(gt=0)
+    role: Identifier | None = None
+
+
+class ApprovalRulesPayload(Contract):
+    """POL-APPROVAL-001 as the proposal saw it: who may approve, and when two must."""
+
+    approver_roles: list[str]
+    second_approver_threshold_points: int
 
 
 class AssistedUpdateResult(Contract):
@@ -173,13 +181,18 @@ class ProposalResult(Contract):
 
 
 class AssistedDecision(Contract):
-    """The final decision: who decided what, and the value that was executed."""
+    """The final decision: who decided what, and the value that was executed.
+
+    ``second_approver`` is the other person whose approval the policy required
+    above its second-approver threshold.
+    """
 
     outcome: FinalOutcome
     approver: str
     reason: str
     points: int | None = None
     edited: bool = False
+    second_approver: str | None = None
 
 
 class AssistedStepOutcome(Contract):
@@ -205,6 +218,9 @@ class AssistedState(MutableContract):
     citations: list[Citation] = Field(default_factory=list)
     verdict: VerdictView | None = None
     decision: AssistedDecision | None = None
+    approvals: list[AssistedDecision] = Field(
+        default_factory=list, description="First approvals waiting for a second approver."
+    )
     points: int = 0
     reward_id: str | None = None
     credit_entry_id: int | None = None
@@ -312,6 +328,7 @@ class ProposalOutcome(Contract):
     citations: list[Citation] = Field(default_factory=list)
     case: GuardrailCase | None = None
     credit_expiry_days: int = 730
+    approval: ApprovalRulesPayload | None = None
 
 
 class RecordDecision(Contract):
@@ -320,6 +337,7 @@ class RecordDecision(Contract):
     approver: str
     reason: str = ""
     points: int | None = Field(default=None, gt=0)
+    second_approver: str | None = None
 
 
 class DecisionRecorded(Contract):

@@ -22,7 +22,7 @@ from loyalty.contracts import webhooks as hook
 
 WORKFLOWS: dict[str, dict[str, Any]] = {
     wf.REDEMPTION_WORKFLOW: {
-        "id": "redemption-<request_id>",
+        "id": "redemption-<member|staff|system>~<member_id>~<request_id>",
         "input": wf.RedemptionRequest,
         "result": wf.RedemptionState,
         "queries": {wf.QUERY_STATE: wf.RedemptionState},
@@ -35,7 +35,7 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         },
     },
     wf.REFUND_WORKFLOW: {
-        "id": "refund-<redemption_id>-<request_id>",
+        "id": "refund-system~<redemption_id>~<request_id>",
         "input": wf.RefundRequest,
         "result": wf.RefundResult,
         "queries": {wf.QUERY_STATE: wf.RefundState},
@@ -118,6 +118,7 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
     hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
     hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),
+    hook.LIST_WEBHOOK_SUBSCRIBERS: (hook.SubscriberQuery, hook.Subscribers),
 }
 
 

@@ -1,10 +1,11 @@
 """Wire contracts of the Redemption and Refund workflows and of the activities they call.
 
-Redemption (id ``redemption-<request_id>``): input ``RedemptionRequest``; result
+Redemption (id ``redemption-<scope>~<member_id>~<request_id>``, see
+``redemption_workflow_id``): input ``RedemptionRequest``; result
 and query ``state`` -> ``RedemptionState``; updates ``approve`` / ``reject``
 (``ReviewDecision``), ``cancel`` (``CancelRequest``), ``retry_compensations`` /
 ``resolve`` (``OperatorAction``), each -> ``UpdateResult``.
-Refund (id ``refund-<redemption_id>-<request_id>``): ``RefundRequest`` -> ``RefundResult``;
+Refund (id ``refund-system~<redemption_id>~<request_id>``): ``RefundRequest`` -> ``RefundResult``;
 query ``state`` -> ``RefundState``; updates ``approve`` / ``reject`` (``OperatorAction``) ->
 ``RefundUpdateResult`` while a refund awaits loyalty operations (POL-REFUND-001).
 
@@ -52,12 +53,27 @@ VOID_REFUNDED_UNITS = "VoidRefundedUnits"
 REFUND_POINTS = "RefundPoints"
 
 
-def redemption_workflow_id(request_id: str) -> str:
-    return f"redemption-{request_id}"
+# Never part of a member id or a request id (the API's patterns forbid it), so an
+# id splits one way only: two different (scope, member, request) never give one id.
+ID_SEPARATOR = "~"
+
+
+class IdScope(StrEnum):
+    """Who chose a request id: ids from different scopes or members can never meet."""
+
+    MEMBER = "member"  # a customer, for their own member
+    STAFF = "staff"  # a support agent or operator, on a member's behalf
+    SYSTEM = "system"  # derived by the product itself (an assisted case's redemption, refunds)
+
+
+def redemption_workflow_id(*, scope: IdScope, member_id: str, request_id: str) -> str:
+    """``redemption-<scope>~<member_id>~<request_id>``: idempotent within one caller's scope."""
+    return ID_SEPARATOR.join((f"redemption-{scope.value}", member_id, request_id))
 
 
 def refund_workflow_id(redemption_id: str, request_id: str) -> str:
-    return f"refund-{redemption_id}-{request_id}"
+    """``refund-system~<redemption_id>~<request_id>``: derived, never chosen by a caller."""
+    return ID_SEPARATOR.join((f"refund-{IdScope.SYSTEM.value}", redemption_id, request_id))
 
 
 class RedemptionStatus(StrEnum):
@@ -102,7 +118,7 @@ def step_key(redemption_id: str, step: Step) -> str:
 
 
 class RedemptionRequest(Contract):
-    """Input of the Redemption workflow (id ``redemption-<request_id>``)."""
+    """Input of the Redemption workflow (id from ``redemption_workflow_id``)."""
 
     request_id: Identifier
     member_id: Identifier
@@ -133,10 +149,15 @@ class PriceLine(Contract):
 
 
 class ReviewDecision(Contract):
-    """Payload of the approve / reject updates (fraud review or proposal approval)."""
+    """Payload of the approve / reject updates (fraud review or proposal approval).
+
+    ``role`` is the decider's role, from their verified token (the API) or
+    ``operator`` (the CLI); assisted cases accept only the roles POL-APPROVAL-001 names.
+    """
 
     agent_id: Identifier
     reason: Reason
+    role: Identifier | None = None
 
 
 class CancelRequest(Contract):
@@ -165,6 +186,7 @@ class RedemptionState(MutableContract):
     quantity: int
     channel: str
     device_id: str | None = None
+    requested_by: str | None = None  # who started it: the member, or the agent on their behalf
     status: RedemptionStatus = RedemptionStatus.RUNNING
     current_step: Step | None = None
     points: int = 0
@@ -174,7 +196,7 @@ class RedemptionState(MutableContract):
     fraud_score: int | None = None
     hold_id: int | None = None
     voucher_id: str | None = None
-    voucher_code: str | None = None
+    voucher_code: str | None = None  # only in runs from before issue 10; see Fulfillment
     review: ReviewDecision | None = None
     review_outcome: str | None = None
     failed_compensations: list[Step] = Field(default_factory=list)
@@ -197,11 +219,12 @@ class RedemptionState(MutableContract):
             search.CHANNEL.value_set(self.channel),
             search.STATUS.value_set(self.status.value),
             search.POINTS.value_set(self.points),
+            search.REQUESTED_BY.value_set(self.requested_by or ""),
         ]
 
 
 class RefundRequest(Contract):
-    """Input of the Refund workflow (id ``refund-<redemption_id>-<request_id>``)."""
+    """Input of the Refund workflow (id from ``refund_workflow_id``)."""
 
     redemption_id: Identifier
     request_id: Identifier
@@ -366,8 +389,13 @@ class FulfillReward(Contract):
 
 
 class Fulfillment(Contract):
+    """The issued voucher by reference; its code stays in PostgreSQL (``ledger.vouchers``).
+
+    ``code`` is empty except in histories recorded before issue 10.
+    """
+
     voucher_id: str
-    code: str
+    code: str = ""
     status: str
 
 

@@ -14,5 +14,7 @@ STATUS = SearchAttributeKey.for_keyword("LoyaltyStatus")
 REWARD_ID = SearchAttributeKey.for_keyword("LoyaltyRewardId")
 POINTS = SearchAttributeKey.for_int("LoyaltyPoints")
 CHANNEL = SearchAttributeKey.for_keyword("LoyaltyChannel")
+# Who started a redemption: the member, or the support agent acting for them.
+REQUESTED_BY = SearchAttributeKey.for_keyword("LoyaltyRequestedBy")
 
-ALL = (MEMBER_ID, STATUS, REWARD_ID, POINTS, CHANNEL)
+ALL = (MEMBER_ID, STATUS, REWARD_ID, POINTS, CHANNEL, REQUESTED_BY)

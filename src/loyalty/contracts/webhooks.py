@@ -1,10 +1,12 @@
 """Webhook wire contracts: event types, workflow and activity names, payloads.
 
-Imported by workflows. An event id is
-deterministic (``<source workflow id>:<event type>``), so a repeated notify
-produces the same id and receivers can de-duplicate on it; the delivery
-workflow id ``webhook-<event_id>-<subscription_id>`` makes a repeated fan-out a
-no-op in Temporal.
+Imported by workflows. An event id is deterministic (``<source workflow
+id>:<event type>``) and travels as the ``webhook-id`` header, so receivers
+de-duplicate on it; the delivery workflow id ``webhook-<event_id>-<subscription_id>``
+makes a repeated fan-out a no-op in Temporal. Workflows fan out with
+``ListWebhookSubscribers`` and one child ``WebhookDelivery`` per subscription
+(``workflows/webhook_fanout.py``); ``PublishEvent`` and ``NotifyRedemption``
+serve only runs started before that.
 """
 
 from __future__ import annotations
@@ -16,15 +18,31 @@ from typing import Any
 from pydantic import Field
 
 from loyalty.contracts.base import Contract
+from loyalty.contracts.redemption import RedemptionState
 
 WEBHOOK_DELIVERY_WORKFLOW = "WebhookDelivery"
 DELIVER_WEBHOOK = "DeliverWebhook"
 RECORD_WEBHOOK_FAILURE = "RecordWebhookFailure"
+LIST_WEBHOOK_SUBSCRIBERS = "ListWebhookSubscribers"
 PUBLISH_EVENT = "PublishEvent"
 
-SIGNATURE_HEADER = "X-Loyalty-Signature"
-EVENT_ID_HEADER = "X-Loyalty-Event-Id"
 EVENT_TYPE_HEADER = "X-Loyalty-Event-Type"
+# What a redemption event tells subscribers: ids and outcome, never a voucher code.
+REDEMPTION_EVENT_FIELDS = frozenset(
+    {
+        "redemption_id",
+        "request_id",
+        "member_id",
+        "reward_id",
+        "quantity",
+        "status",
+        "points",
+        "reasons",
+        "voucher_id",
+        "requested_by",
+        "finished_at",
+    }
+)
 
 
 class EventType(StrEnum):
@@ -68,3 +86,25 @@ class DeliveryResult(Contract):
 class PublishResult(Contract):
     event_id: str
     deliveries_started: int
+
+
+class SubscriberQuery(Contract):
+    """Input of ListWebhookSubscribers."""
+
+    event_type: EventType
+
+
+class Subscribers(Contract):
+    """The active subscriptions to one event type, by id."""
+
+    subscription_ids: list[str] = Field(default_factory=list)
+
+
+def redemption_event(event_type: str, state: RedemptionState, *, at: dt.datetime) -> WebhookEvent:
+    """The event for a redemption state (deterministic: workflows build it)."""
+    return WebhookEvent(
+        id=event_id(state.redemption_id, event_type),
+        type=EventType(event_type),
+        created_at=at,
+        data=state.model_dump(mode="json", include=set(REDEMPTION_EVENT_FIELDS)),
+    )

@@ -22,8 +22,8 @@ Signals (codes are stable):
   largest past redemption. Both value signals need history; a member with
   none is covered by the account-age and new-channel/device signals instead.
 * ``new_channel`` / ``new_device``: not seen before for this member. A
-  redemption without a device id (e.g. started by a support agent) cannot be
-  judged on device and does not fire ``new_device``.
+  redemption without a device id fires ``new_device`` too: the device is
+  unknown, and leaving it out must never be a way around the signal.
 * ``new_account``: the account is at most ``new_account_max_age_days`` old.
 * ``balance_share``: the points are at least ``balance_share_percent`` % of
   the available balance (all of it or more fires at <= 100 %).
@@ -130,7 +130,7 @@ class FraudInput:
         history_max_points: Largest of them (0 when there is no history).
         channel: Channel of this redemption, e.g. ``"app"`` or ``"web"``.
         known_channels: Channels this member has used before.
-        device_id: Device fingerprint, or ``None`` when there is none.
+        device_id: Device fingerprint, or ``None`` when unknown (which fires ``new_device``).
         known_devices: Devices this member has used before.
         account_age_days: Whole days since the account was opened.
     """
@@ -281,13 +281,14 @@ def _new_channel(data: FraudInput, t: FraudThresholds) -> FraudReason | None:
 
 
 def _new_device(data: FraudInput, t: FraudThresholds) -> FraudReason | None:
-    if data.device_id is None or data.device_id in data.known_devices:
+    if data.device_id is not None and data.device_id in data.known_devices:
         return None
-    return FraudReason(
-        code=FraudSignal.NEW_DEVICE,
-        message="First redemption from this device.",
-        weight=t.new_device_weight,
+    message = (
+        "First redemption from this device."
+        if data.device_id is not None
+        else "No device id: the device is unknown."
     )
+    return FraudReason(code=FraudSignal.NEW_DEVICE, message=message, weight=t.new_device_weight)
 
 
 def _new_account(data: FraudInput, t: FraudThresholds) -> FraudReason | None:

@@ -114,7 +114,7 @@ class LedgerEntry(Base):
     delta_held: Mapped[int] = mapped_column(BigInteger)
     available_after: Mapped[int] = mapped_column(BigInteger)
     held_after: Mapped[int] = mapped_column(BigInteger)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(640), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), nullable=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("point_lots.id"), nullable=True)
@@ -174,7 +174,7 @@ class Hold(Base):
     points: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="active")
     reversed_points: Mapped[int] = mapped_column(BigInteger, default=0)
-    reference: Mapped[str] = mapped_column(String(200), default="")
+    reference: Mapped[str] = mapped_column(String(512), default="")
     reward_id: Mapped[str | None] = mapped_column(ForeignKey("rewards.id"), nullable=True)
     units: Mapped[int] = mapped_column(Integer, default=0)
     units_restocked: Mapped[int] = mapped_column(Integer, default=0)
@@ -242,8 +242,8 @@ class Redemption(Base):
 
     __tablename__ = "redemptions"
 
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_id: Mapped[str] = mapped_column(String(128), unique=True)
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(128))  # unique only within a scoped id
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
     reward_id: Mapped[str] = mapped_column(ForeignKey("rewards.id"))
     quantity: Mapped[int] = mapped_column(Integer)
@@ -277,7 +277,7 @@ class Refund(Base):
 
     __tablename__ = "refunds"
 
-    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    id: Mapped[str] = mapped_column(String(640), primary_key=True)
     redemption_id: Mapped[str] = mapped_column(ForeignKey("redemptions.id"))
     points: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
@@ -300,7 +300,7 @@ class AuditRecord(Base):
     actor: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(640))
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[dt.datetime] = _now_column()

@@ -12,11 +12,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from loyalty.domain.approvals import ApprovalRules
 from loyalty.domain.program import ProgramParameters
 from loyalty.domain.refunds import RefundRules
 from loyalty.errors import ValidationError
 from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
-from loyalty.policies.parameters import build_program_parameters, parameter
+from loyalty.policies.parameters import build_approval_rules, build_program_parameters, parameter
 
 EXPIRY_POLICY = "POL-EXPIRY-001"
 REFUND_POLICY = "POL-REFUND-001"
@@ -27,10 +28,11 @@ _Stamp = tuple[tuple[str, int, int], ...]
 
 @dataclass(frozen=True, slots=True)
 class PolicyNumbers:
-    """The numbers in force: guardrail parameters and the life of a granted credit."""
+    """The numbers in force: guardrail parameters, the life of a credit, who approves."""
 
     parameters: ProgramParameters
     credit_expiry_days: int
+    approvals: ApprovalRules
 
 
 class PolicyBook:
@@ -66,7 +68,9 @@ class PolicyBook:
         raw = expiry.parameters.get("points_inactivity_expiry_months") if expiry else None
         months = raw if isinstance(raw, int) and raw > 0 else DEFAULT_CREDIT_EXPIRY_MONTHS
         return PolicyNumbers(
-            parameters=build_program_parameters(current), credit_expiry_days=months * 365 // 12
+            parameters=build_program_parameters(current),
+            credit_expiry_days=months * 365 // 12,
+            approvals=build_approval_rules(current),
         )
 
     def refund_rules(self, *, today: dt.date | None = None) -> RefundRules:
@@ -77,6 +81,10 @@ class PolicyBook:
             auto_max_points=parameter(current, REFUND_POLICY, "auto_reversal_max_points"),
             approval_hours=parameter(current, REFUND_POLICY, "refund_processing_hours"),
         )
+
+    def approval_rules(self, *, today: dt.date | None = None) -> ApprovalRules:
+        """Who may approve an assisted case, and when two must (POL-APPROVAL-001 in force)."""
+        return build_approval_rules(self.in_force(today=today))
 
     def path_inside(self, path: str | None) -> Path:
         """``path`` (relative to the folder, or absolute inside it); the folder itself if None.

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from loyalty.domain.approvals import APPROVAL_POLICY, ApprovalRules
 from loyalty.domain.program import TIERED_PARAMETERS, ProgramParameters, TierPoints
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
@@ -68,6 +69,28 @@ def parameter(current: Mapping[str, PolicyDocument], policy_id: str, key: str) -
     if key not in document.parameters:
         raise ValidationError(f"{policy_id} v{document.version} has no parameter {key}")
     return document.parameters[key]
+
+
+def build_approval_rules(current: Mapping[str, PolicyDocument]) -> ApprovalRules:
+    """Who may approve and when two must, from POL-APPROVAL-001; missing values refuse.
+
+    Raises:
+        ValidationError: The policy, its ``approver_roles`` or its threshold is missing.
+    """
+    document = current.get(APPROVAL_POLICY)
+    if document is None:
+        raise ValidationError(f"no version of {APPROVAL_POLICY} is in force")
+    roles = document.parameters.get("approver_roles")
+    threshold = document.parameters.get("second_approver_threshold_points")
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+        raise ValidationError(f"{APPROVAL_POLICY} must list approver_roles")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold <= 0:
+        raise ValidationError(
+            f"{APPROVAL_POLICY} needs a positive second_approver_threshold_points"
+        )
+    return ApprovalRules(
+        approver_roles=frozenset(roles), second_approver_threshold_points=threshold
+    )
 
 
 def load_program_parameters(root: Path, *, today: dt.date | None = None) -> ProgramParameters:

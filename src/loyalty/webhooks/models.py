@@ -24,6 +24,15 @@ class WebhookSubscription(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The signing secret, encrypted (webhooks.secrets); the previous one signs too until it expires.
+    secret_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_secret_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_secret_expires_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    secret_rotated_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
 
 class WebhookDeliveryRecord(Base):
@@ -31,11 +40,12 @@ class WebhookDeliveryRecord(Base):
 
     __tablename__ = "webhook_deliveries"
 
-    id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    id: Mapped[str] = mapped_column(String(800), primary_key=True)
     subscription_id: Mapped[str] = mapped_column(ForeignKey("webhook_subscriptions.id"))
-    event_id: Mapped[str] = mapped_column(String(300))
+    event_id: Mapped[str] = mapped_column(String(640))
     event_type: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # retrying | delivered | failed | skipped
+    # retrying | delivered | failed | skipped | refused (address not allowed)
+    status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,15 +1,26 @@
-"""HMAC-SHA256 signatures over ``f"{timestamp}.{body}"``, sent as ``t=<ts>,v1=<hex>``.
+"""Standard Webhooks signatures (the ``standardwebhooks`` package): one secret per subscription.
 
-The timestamp is inside the signed text so a captured request cannot be
-replayed later with a fresh timestamp; receivers reject stale ones.
+Headers: ``webhook-id`` (the event id: stable across retries, receivers
+de-duplicate on it), ``webhook-timestamp`` (unix seconds, inside the signed
+text so a captured request cannot be replayed later) and ``webhook-signature``
+(``v1,<base64 HMAC-SHA256>``, one per secret in force, space-separated, so a
+receiver that still holds the previous secret verifies during a rotation).
+Receivers verify with any Standard Webhooks library, e.g.
+``standardwebhooks.Webhook(secret).verify(body, headers)``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
+
+from standardwebhooks import Webhook
+
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 
 
 def canonical_body(payload: dict[str, Any]) -> bytes:
@@ -17,23 +28,16 @@ def canonical_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    signed = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    return f"t={timestamp},v1={signature(secret, body, timestamp)}"
-
-
-def verify(secret: str, body: bytes, header: str, *, now: int, tolerance_s: int = 300) -> bool:
-    """Whether ``header`` signs ``body`` with ``secret`` within ``tolerance_s`` of ``now``."""
-    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now - timestamp) > tolerance_s:
-        return False
-    expected = signature(secret, body, timestamp)
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+def signed_headers(
+    secrets: Sequence[str], *, message_id: str, body: bytes, at: dt.datetime
+) -> dict[str, str]:
+    """The three Standard Webhooks headers for ``body``, signed with every secret given."""
+    if not secrets:
+        raise ValueError("a webhook is never sent unsigned")
+    data = body.decode()
+    signatures = [Webhook(secret).sign(message_id, at, data) for secret in secrets]
+    return {
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(int(at.timestamp())),
+        SIGNATURE_HEADER: " ".join(signatures),
+    }

@@ -1,10 +1,15 @@
-"""Subscription and delivery records: keyword-only functions over a session."""
+"""Subscription and delivery records: keyword-only functions over a session.
+
+A subscription's signing secret is returned in plain text exactly twice in
+its life: by ``create`` and by ``rotate``, for the API to show once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -12,11 +17,28 @@ from sqlalchemy.orm import Session
 
 from loyalty.errors import NotFoundError
 from loyalty.webhooks.models import WebhookDeliveryRecord, WebhookSubscription
+from loyalty.webhooks.secrets import SecretBox, new_secret, signing_secrets
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how one delivery goes: the URL and the secrets it is signed with now."""
+
+    url: str
+    secrets: list[str]
 
 
 def create(
-    session: Session, *, url: str, events: Sequence[str], description: str, created_by: str
-) -> WebhookSubscription:
+    session: Session,
+    box: SecretBox,
+    *,
+    url: str,
+    events: Sequence[str],
+    description: str,
+    created_by: str,
+) -> tuple[WebhookSubscription, str]:
+    """A new subscription and its signing secret (plain, to show once; stored sealed)."""
+    secret = new_secret()
     subscription = WebhookSubscription(
         id=f"wh_{secrets.token_hex(8)}",
         url=url,
@@ -24,10 +46,43 @@ def create(
         description=description,
         active=True,
         created_by=created_by,
+        secret_ciphertext=box.seal(secret),
+        secret_rotated_at=dt.datetime.now(dt.UTC),
     )
     session.add(subscription)
     session.flush()
-    return subscription
+    return subscription, secret
+
+
+def rotate(
+    session: Session, box: SecretBox, *, subscription_id: str, overlap: dt.timedelta
+) -> tuple[WebhookSubscription, str]:
+    """A new signing secret; the old one keeps signing beside it for ``overlap``."""
+    subscription = get(session, subscription_id=subscription_id, lock=True)
+    now = dt.datetime.now(dt.UTC)
+    secret = new_secret()
+    subscription.previous_secret_ciphertext = subscription.secret_ciphertext
+    subscription.previous_secret_expires_at = now + overlap
+    subscription.secret_ciphertext = box.seal(secret)
+    subscription.secret_rotated_at = now
+    return subscription, secret
+
+
+def endpoint(
+    session: Session, box: SecretBox, *, subscription_id: str, now: dt.datetime
+) -> Endpoint | None:
+    """The endpoint of an active subscription; None once it was deleted."""
+    subscription = session.get(WebhookSubscription, subscription_id)
+    if subscription is None or not subscription.active:
+        return None
+    keys = signing_secrets(
+        box,
+        current=subscription.secret_ciphertext,
+        previous=subscription.previous_secret_ciphertext,
+        previous_until=subscription.previous_secret_expires_at,
+        now=now,
+    )
+    return Endpoint(url=subscription.url, secrets=keys)
 
 
 def list_active(session: Session) -> Sequence[WebhookSubscription]:
@@ -42,17 +97,11 @@ def list_for_event(session: Session, *, event_type: str) -> Sequence[WebhookSubs
     return session.scalars(query.order_by(WebhookSubscription.id)).all()
 
 
-def get(session: Session, *, subscription_id: str) -> WebhookSubscription:
-    subscription = session.get(WebhookSubscription, subscription_id)
+def get(session: Session, *, subscription_id: str, lock: bool = False) -> WebhookSubscription:
+    subscription = session.get(WebhookSubscription, subscription_id, with_for_update=lock)
     if subscription is None or not subscription.active:
         raise NotFoundError(f"webhook subscription {subscription_id} not found")
     return subscription
-
-
-def active_url(session: Session, *, subscription_id: str) -> str | None:
-    """The endpoint of a subscription, or None once it was deleted."""
-    subscription = session.get(WebhookSubscription, subscription_id)
-    return subscription.url if subscription is not None and subscription.active else None
 
 
 def deactivate(session: Session, *, subscription_id: str) -> WebhookSubscription:

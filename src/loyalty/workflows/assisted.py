@@ -9,9 +9,11 @@ through the ledger (idempotent on ``<workflow_id>:credit``), or a reward
 redemption as a child ``Redemption`` saga.
 
 The update validators refuse bad input before it reaches history: approvals
-need a named person other than the requester, and an edit is re-checked by the
-pure guardrails (``loyalty.domain.guardrails``) against the facts the
-proposal was checked with, so no edit can exceed a cap. The chat model, the
+need a named person other than the requester, in a role POL-APPROVAL-001
+names, and above its second-approver threshold a second, different person
+(``loyalty.domain.approvals``; the rules travel in the proposal's outcome). An
+edit is re-checked by the pure guardrails (``loyalty.domain.guardrails``)
+against the facts the proposal was checked with, so no edit can exceed a cap. The chat model, the
 database and the vector store are reached only through activities.
 """
 
@@ -52,12 +54,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from loyalty.contracts.redemption import (
         REDEMPTION_WORKFLOW,
+        IdScope,
         RedemptionRequest,
         RedemptionState,
         RedemptionStatus,
         redemption_workflow_id,
     )
-    from loyalty.domain.approvals import SYSTEM_APPROVER, approval_refusal
+    from loyalty.domain.approvals import SYSTEM_APPROVER, ApprovalRules, approval_refusal
     from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
     from loyalty.domain.guardrails import evaluate_proposal
     from loyalty.workflows.guardrail_case import guardrail_input
@@ -65,6 +68,10 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.workflows.saga import Ended, Saga
 
 T = TypeVar("T", bound=BaseModel)
+
+# Runs started before this patch named the child ``redemption-assisted-<id>``, an id a
+# customer could squat; newer runs put it in the system scope (issue 10 item 5).
+SCOPED_CHILD_ID_PATCH = "scoped-child-redemption-id"
 
 
 @workflow.defn(name=ASSISTED_WORKFLOW)
@@ -84,6 +91,7 @@ class AssistedRedemptionWorkflow:
         )
         self._saga = Saga(self._state, outcome=AssistedStepOutcome)
         self._outcome: act.ProposalOutcome | None = None
+        self._rules: ApprovalRules | None = None  # None for runs proposed before the rules
         self._pending: AssistedDecision | None = None
 
     @workflow.run
@@ -146,6 +154,11 @@ class AssistedRedemptionWorkflow:
             PROPOSE,
         )
         self._outcome = outcome
+        if outcome.approval is not None:
+            self._rules = ApprovalRules(
+                approver_roles=frozenset(outcome.approval.approver_roles),
+                second_approver_threshold_points=outcome.approval.second_approver_threshold_points,
+            )
         self._state.proposer, self._state.proposal = outcome.proposer, outcome.proposal
         self._state.citations, self._state.verdict = outcome.citations, outcome.verdict
         self._state.points = outcome.verdict.points or 0
@@ -189,6 +202,7 @@ class AssistedRedemptionWorkflow:
                 approver=decision.approver,
                 reason=decision.reason,
                 points=decision.points if decision.edited else None,
+                second_approver=decision.second_approver,
             ),
             act.DecisionRecorded,
             LEDGER,
@@ -224,7 +238,12 @@ class AssistedRedemptionWorkflow:
             channel=ASSISTED_CHANNEL,
             requested_by=self._request.requested_by,
         )
-        self._state.redemption_id = redemption_workflow_id(child.request_id)
+        if workflow.patched(SCOPED_CHILD_ID_PATCH):
+            self._state.redemption_id = redemption_workflow_id(
+                scope=IdScope.SYSTEM, member_id=child.member_id, request_id=child.request_id
+            )
+        else:
+            self._state.redemption_id = f"redemption-{child.request_id}"
         self._state.current_step = AssistedStep.REDEEM_REWARD
         try:
             result: RedemptionState = await workflow.execute_child_workflow(
@@ -274,14 +293,18 @@ class AssistedRedemptionWorkflow:
     @workflow.update(name=UPDATE_APPROVE)
     async def approve(self, decision: ReviewDecision) -> AssistedUpdateResult:
         points = self._outcome.verdict.points if self._outcome else None
-        self._pending = AssistedDecision(
-            outcome="approved", approver=decision.agent_id, reason=decision.reason, points=points
+        return await self._approved(
+            AssistedDecision(
+                outcome="approved",
+                approver=decision.agent_id,
+                reason=decision.reason,
+                points=points,
+            )
         )
-        return await self._updated("approved")
 
     @approve.validator
     def _validate_approve(self, decision: ReviewDecision) -> None:
-        self._require_open(decision.agent_id, decision.reason, approving=True)
+        self._require_open(decision.agent_id, decision.reason, decision.role, approving=True)
 
     @workflow.update(name=UPDATE_REJECT)
     async def reject(self, decision: ReviewDecision) -> AssistedUpdateResult:
@@ -292,22 +315,29 @@ class AssistedRedemptionWorkflow:
 
     @reject.validator
     def _validate_reject(self, decision: ReviewDecision) -> None:
-        self._require_open(decision.agent_id, decision.reason, approving=False)
+        self._require_open(decision.agent_id, decision.reason, decision.role, approving=False)
 
     @workflow.update(name=UPDATE_EDIT)
     async def edit(self, decision: EditDecision) -> AssistedUpdateResult:
-        self._pending = AssistedDecision(
-            outcome="approved",
-            approver=decision.agent_id,
-            reason=decision.reason,
-            points=decision.points,
-            edited=True,
+        return await self._approved(
+            AssistedDecision(
+                outcome="approved",
+                approver=decision.agent_id,
+                reason=decision.reason,
+                points=decision.points,
+                edited=True,
+            )
         )
-        return await self._updated(f"approved with {decision.points} points")
 
     @edit.validator
     def _validate_edit(self, decision: EditDecision) -> None:
-        self._require_open(decision.agent_id, decision.reason, approving=True)
+        self._require_open(decision.agent_id, decision.reason, decision.role, approving=True)
+        first = self._state.approvals[0] if self._state.approvals else None
+        if first is not None and first.points != decision.points:
+            raise ApplicationError(
+                f"{first.approver} approved {first.points} points: approve or reject that",
+                type="invalid_edit",
+            )
         outcome = self._outcome
         if outcome is None or outcome.case is None or outcome.proposal is None:
             raise ApplicationError("only a points credit can be edited", type="invalid_edit")
@@ -325,6 +355,24 @@ class AssistedRedemptionWorkflow:
                 f"the edit is outside the guardrail limits: {reasons}", type="invalid_edit"
             )
 
+    async def _approved(self, decision: AssistedDecision) -> AssistedUpdateResult:
+        """Take an approval; above the policy's threshold the first one waits for a second."""
+        first = self._state.approvals[0] if self._state.approvals else None
+        needed = self._rules.approvals_needed(decision.points) if self._rules else 1
+        if first is None and needed > 1:
+            self._state.approvals.append(decision)
+            return AssistedUpdateResult(
+                accepted=True,
+                status=self._state.status,
+                message=f"approved by {decision.approver}; {decision.points} points needs a"
+                " second approver (POL-APPROVAL-001)",
+            )
+        if first is not None:  # the second approval confirms the first one's value
+            decision = first.model_copy(update={"second_approver": decision.approver})
+        self._pending = decision
+        what = f"approved with {decision.points} points" if decision.edited else "approved"
+        return await self._updated(what)
+
     async def _updated(self, what: str) -> AssistedUpdateResult:
         # Let the main coroutine act on the decision, so the caller sees where it went.
         await workflow.wait_condition(
@@ -332,7 +380,9 @@ class AssistedRedemptionWorkflow:
         )
         return AssistedUpdateResult(accepted=True, status=self._state.status, message=what)
 
-    def _require_open(self, agent_id: str, reason: str, *, approving: bool) -> None:
+    def _require_open(
+        self, agent_id: str, reason: str, role: str | None, *, approving: bool
+    ) -> None:
         if self._state.status != AssistedStatus.AWAITING_APPROVAL or self._pending is not None:
             raise ApplicationError(
                 f"not awaiting approval: the case is {self._state.status.value}",
@@ -340,8 +390,15 @@ class AssistedRedemptionWorkflow:
             )
         if not reason.strip():
             raise ApplicationError("a decision needs a reason", type="invalid_input")
-        refusal = approval_refusal(approver=agent_id, requester=self._request.requested_by)
-        if approving and refusal is not None:
+        refusal = approval_refusal(
+            approver=agent_id,
+            requester=self._request.requested_by,
+            role=role,
+            rules=self._rules,
+            earlier=[a.approver for a in self._state.approvals],
+            rejecting=not approving,
+        )
+        if refusal is not None:
             raise ApplicationError(refusal, type="not_allowed")
 
     # -- state helpers -------------------------------------------------------

@@ -48,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         step_key,
     )
+    from loyalty.contracts.webhooks import redemption_event
+    from loyalty.domain.approvals import review_refusal
     from loyalty.workflows.options import (
         BEST_EFFORT,
         CHECK,
@@ -57,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         StepOptions,
     )
     from loyalty.workflows.saga import CompensationStack, Ended, Saga, uncancellable
+    from loyalty.workflows.webhook_fanout import DURABLE_FANOUT_PATCH, fan_out
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -88,6 +91,7 @@ class RedemptionWorkflow:
             quantity=request.quantity,
             channel=request.channel,
             device_id=request.device_id,
+            requested_by=request.requested_by,
             started_at=workflow.now(),
         )
         self._saga = Saga(self._state, outcome=StepOutcome)
@@ -242,7 +246,8 @@ class RedemptionWorkflow:
             act.Fulfillment,
             PARTNER,
         )
-        self._state.voucher_id, self._state.voucher_code = voucher.voucher_id, voucher.code
+        # Newer activities return no code (a bearer credential stays out of history).
+        self._state.voucher_id, self._state.voucher_code = voucher.voucher_id, voucher.code or None
         if not self._safe:
             await self._complete(hold_key, points)
             return
@@ -378,9 +383,23 @@ class RedemptionWorkflow:
         )
 
     async def _notify(self, event: str) -> None:
+        if workflow.patched(DURABLE_FANOUT_PATCH):  # issue 10: deliveries start from history
+            await self._fan_out(event)
+            return
         await self._best_effort(
             Step.NOTIFY, act.NOTIFY_REDEMPTION, act.NotifyRedemption(event=event, state=self._state)
         )
+
+    async def _fan_out(self, event: str) -> None:
+        """Start the event's deliveries; until the capture, a cancel that lands here wins."""
+        try:
+            await fan_out(redemption_event(event, self._state, at=workflow.now()))
+        except ActivityError as error:
+            if self._safe and self._cancellable and is_cancelled_exception(error):
+                raise asyncio.CancelledError() from error
+            raise
+        if self._safe and self._cancellable:
+            self._check_cancel()
 
     async def _best_effort(self, step: Step, activity: str, argument: BaseModel) -> None:
         """Record or notify; a failure is logged, but a cancel is never swallowed here."""
@@ -408,6 +427,7 @@ class RedemptionWorkflow:
     @approve.validator
     def _validate_approve(self, decision: ReviewDecision) -> None:
         self._require_status(RedemptionStatus.AWAITING_APPROVAL, "approved")
+        self._require_reviewer(decision)
 
     @workflow.update(name=UPDATE_REJECT)
     async def reject(self, decision: ReviewDecision) -> UpdateResult:
@@ -418,6 +438,7 @@ class RedemptionWorkflow:
     @reject.validator
     def _validate_reject(self, decision: ReviewDecision) -> None:
         self._require_status(RedemptionStatus.AWAITING_APPROVAL, "rejected")
+        self._require_reviewer(decision)
 
     @workflow.update(name=UPDATE_CANCEL)
     async def cancel(self, request: CancelRequest) -> UpdateResult:
@@ -467,6 +488,11 @@ class RedemptionWorkflow:
                 f"cannot be {verb}: the redemption is {self._state.status.value}",
                 type="invalid_state",
             )
+
+    def _require_reviewer(self, decision: ReviewDecision) -> None:
+        refusal = review_refusal(reviewer=decision.agent_id, requester=self._request.requested_by)
+        if refusal is not None:
+            raise ApplicationError(refusal, type="not_allowed")
 
     def _reserved(self) -> bool:
         """Whether points were reserved: from then on a failure is ``failed``, not ``rejected``."""

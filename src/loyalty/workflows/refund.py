@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.contracts.webhooks import PUBLISH_EVENT, EventType, WebhookEvent, event_id
     from loyalty.domain.approvals import approval_refusal
     from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
+    from loyalty.workflows.webhook_fanout import DURABLE_FANOUT_PATCH, fan_out
 
 T = TypeVar("T", bound=BaseModel)
 VOID_FIRST_PATCH = "refund-void-first"
@@ -163,13 +164,16 @@ class RefundWorkflow:
         return value
 
     async def _announce(self, result: RefundResult, member_id: str) -> None:
-        """Best effort: start the ``redemption.refunded`` webhooks; never fails the refund."""
+        """Start the ``redemption.refunded`` webhooks (durably since DURABLE_FANOUT_PATCH)."""
         event = WebhookEvent(
             id=event_id(result.refund_id, EventType.REFUNDED),
             type=EventType.REFUNDED,
             created_at=workflow.now(),
             data={"member_id": member_id, **result.model_dump()},
         )
+        if workflow.patched(DURABLE_FANOUT_PATCH):
+            await fan_out(event)
+            return
         try:
             await workflow.execute_activity(PUBLISH_EVENT, event, **BEST_EFFORT.kwargs())
         except ActivityError as error:

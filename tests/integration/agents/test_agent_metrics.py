@@ -77,7 +77,7 @@ async def test_guardrail_verdicts_and_pending_approvals_are_exposed(
             )
             await parked.execute_update(
                 UPDATE_REJECT,
-                ReviewDecision(agent_id="lead-3", reason="not this time"),
+                ReviewDecision(agent_id="lead-3", reason="not this time", role="support_lead"),
                 result_type=AssistedUpdateResult,
             )
             await parked.result()

@@ -93,31 +93,36 @@ async def test_a_minor_goodwill_case_executes_with_quoted_citations(
     assert ledger.balance(member_id=member).available == 350
 
 
-async def test_a_major_case_waits_and_another_agent_approves_it(
+async def test_a_major_case_waits_and_a_lead_who_did_not_open_it_approves_it(
     api: Api, ledger: Ledger, new_member: MemberFactory
 ) -> None:
     member = new_member(points=100)
     created = await api.http.post(
         "/v1/assisted-redemptions",
         json=case(member, "voucher never arrived", severity="major"),
-        headers=api.as_(Role.SUPPORT_AGENT, "agent-7"),
+        headers=api.as_(Role.SUPPORT_LEAD, "lead-9"),
     )
     case_id = created.json()["case_id"]
     await api.case_until(case_id, {"awaiting_approval"})
     url = f"/v1/assisted-redemptions/{case_id}/approve"
 
     own = await api.http.post(
-        url, json={"reason": "my own case"}, headers=api.as_(Role.SUPPORT_AGENT, "agent-7")
+        url, json={"reason": "my own case"}, headers=api.as_(Role.SUPPORT_LEAD, "lead-9")
+    )
+    agent = await api.http.post(
+        url, json={"reason": "not my role"}, headers=api.as_(Role.SUPPORT_AGENT, "agent-8")
     )
     customer = await api.http.post(
         url, json={"reason": "let me in"}, headers=api.as_(Role.CUSTOMER, member, member)
     )
-    no_reason = await api.http.post(url, json={}, headers=api.as_(Role.SUPPORT_AGENT, "lead-3"))
+    no_reason = await api.http.post(url, json={}, headers=api.as_(Role.SUPPORT_LEAD, "lead-3"))
     approved = await api.http.post(
-        url, json={"reason": "checked the ticket"}, headers=api.as_(Role.SUPPORT_AGENT, "lead-3")
+        url, json={"reason": "checked the ticket"}, headers=api.as_(Role.SUPPORT_LEAD, "lead-3")
     )
 
-    assert (own.status_code, customer.status_code, no_reason.status_code) == (409, 403, 422)
+    assert (own.status_code, agent.status_code, customer.status_code) == (403, 403, 403)
+    assert "own request" in own.json()["error"]["message"]
+    assert no_reason.status_code == 422
     assert approved.status_code == 200, approved.text
     body = await api.case_until(case_id, {"completed"})
     assert body["decision"]["approver"] == "lead-3"
@@ -139,7 +144,7 @@ async def test_a_rejected_case_leaves_the_ledger_untouched(
     rejected = await api.http.post(
         f"/v1/assisted-redemptions/{case_id}/reject",
         json={"reason": "duplicate case"},
-        headers=api.as_(Role.SUPPORT_AGENT, "lead-3"),
+        headers=api.as_(Role.OPERATOR, "ops-3"),
     )
 
     assert rejected.status_code == 200, rejected.text

@@ -247,10 +247,14 @@ def test_unknown_decision_is_not_found(sessions: sessionmaker[Session]) -> None:
     ],
 )
 def test_the_log_is_append_only(
-    sessions: sessionmaker[Session], parameters: ProgramParameters, statement: str
+    sessions: sessionmaker[Session],
+    owner_sessions: sessionmaker[Session],
+    parameters: ProgramParameters,
+    statement: str,
 ) -> None:
+    """Even the owner meets the trigger (the app role lacks the privilege altogether)."""
     decision_id, _, _ = log_proposal(sessions, parameters, points=800)
-    with sessions() as session:
+    with owner_sessions() as session:
         with pytest.raises(DBAPIError, match="append-only"):
             session.execute(text(statement))
         session.rollback()

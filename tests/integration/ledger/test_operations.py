@@ -239,15 +239,16 @@ def test_unknown_member_and_hold_are_not_found(ledger: Ledger) -> None:
 
 
 def test_entries_are_append_only_in_the_database(
-    sessions: sessionmaker[Session], new_member: MemberFactory
+    owner_sessions: sessionmaker[Session], new_member: MemberFactory
 ) -> None:
+    """Even the owner, who holds every privilege, meets the append-only trigger."""
     member = new_member(points=10)
     for statement in (
         "UPDATE ledger_entries SET delta_available = 1000 WHERE member_id = :m",
         "DELETE FROM ledger_entries WHERE member_id = :m",
         "UPDATE audit_log SET reason = 'x'",
     ):
-        with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
+        with pytest.raises(DBAPIError, match="append-only"), owner_sessions.begin() as session:
             session.execute(text(statement), {"m": member})
 
 

@@ -27,7 +27,10 @@ async def metered(
 ) -> AsyncIterator[tuple[SagaHarness, MeteredClient]]:
     partner_simulator.reset()
     settings = test_settings(
-        database_url=database_url, partner_url=partner_simulator.url, **RELAXED_FRAUD
+        database_url=database_url,
+        partner_url=partner_simulator.url,
+        webhook_allow_private_targets=True,  # the test receiver listens on loopback
+        **RELAXED_FRAUD,
     )
     async with metered_worker(
         temporal_env, sessions=sessions, settings=settings, executor=activity_executor

@@ -37,11 +37,11 @@ async def test_a_redemption_logs_ids_in_json_and_never_the_voucher_code_or_a_sec
         line for line in lines if line["event"] == "http_request" and line["method"] == "POST"
     ]
     assert access["path"] == "/v1/redemptions" and access["request_id"]
-    announced = [line for line in lines if line["event"] == "redemption_event"]
-    assert announced and all(
+    recorded = [line for line in lines if line["event"] == "redemption_recorded"]
+    assert recorded and all(
         line["workflow_id"] == redemption_id
         and line["run_id"]
-        and line["activity"] == "NotifyRedemption"
+        and line["activity"] == "RecordRedemption"
         and line["member_id"] == member
-        for line in announced
+        for line in recorded
     )

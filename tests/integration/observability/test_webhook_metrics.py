@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.webhooks import subscriptions
+from loyalty.webhooks.secrets import SecretBox
 from tests.conftest import MemberFactory, unique_id
 from tests.integration.webhooks.conftest import Receiver
 from tests.support.metrics import MeteredClient, eventually_scraped
 from tests.support.redemptions import redemption_request
-from tests.support.temporal import SagaHarness
+from tests.support.temporal import TEST_SECRETS, SagaHarness
 
 
 async def test_a_refused_then_accepted_delivery_counts_one_error_and_one_delivery(
@@ -20,13 +22,15 @@ async def test_a_refused_then_accepted_delivery_counts_one_error_and_one_deliver
 ) -> None:
     saga, endpoint = metered
     with sessions.begin() as session:
-        subscription = subscriptions.create(
+        row, _ = subscriptions.create(
             session,
+            SecretBox(SecretStr(TEST_SECRETS["webhook_secret"])),
             url=receiver.url,
             events=["redemption.completed"],
             description=unique_id("metrics-test"),
             created_by="ops-1",
-        ).id
+        )
+        subscription = row.id
     receiver.fail_next = 1
     deliveries = "loyalty_webhook_deliveries_total"
     queue = {"task_queue": saga.task_queue}

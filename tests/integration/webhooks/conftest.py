@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.api import api, api_factory
 
-__all__ = ["api", "api_factory", "receiver"]
+__all__ = ["api", "api_factory", "other_receiver", "receiver"]
 
 
 @dataclass
@@ -53,6 +53,16 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    yield from _serve()
+
+
+@pytest.fixture
+def other_receiver() -> Iterator[Receiver]:
+    """A second subscriber, to prove one cannot verify (or forge) the other's events."""
+    yield from _serve()
+
+
+def _serve() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
 

@@ -10,13 +10,12 @@ from loyalty.contracts.redemption import (
     REDEMPTION_WORKFLOW,
     RedemptionState,
     RedemptionStatus,
-    redemption_workflow_id,
 )
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import ledger_kinds, redemption_request
-from tests.support.temporal import SagaHarness
+from tests.support.temporal import SagaHarness, member_workflow_id
 
 
 async def test_happy_path_holds_captures_and_charges_exactly_the_price(
@@ -87,7 +86,7 @@ async def test_duplicate_start_with_the_same_request_id_is_one_redemption(
     again = await saga.client.start_workflow(
         REDEMPTION_WORKFLOW,
         first,
-        id=redemption_workflow_id(first.request_id),
+        id=member_workflow_id(first),
         task_queue=saga.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -79,8 +79,8 @@ def test_new_device() -> None:
     assert fired(device_id="device-2") == ["new_device"]
 
 
-def test_missing_device_id_does_not_fire() -> None:
-    assert fired(device_id=None, known_devices=frozenset()) == []
+def test_a_missing_device_id_is_an_unknown_device_and_fires() -> None:
+    assert fired(device_id=None, known_devices=frozenset()) == ["new_device"]
 
 
 @pytest.mark.parametrize(("age", "fires"), [(7, True), (8, False), (0, True)])

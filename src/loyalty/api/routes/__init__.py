@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import APIRouter
+
+from loyalty.api.access import GatedRoute
 from loyalty.api.schemas import ErrorResponse
 
 _DESCRIPTIONS = {
@@ -25,3 +28,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTHENTICATED = (401, 403, 422, 429, 503)
+
+
+def gated_router(**options: Any) -> APIRouter:
+    """A router whose every route authorizes before reading its input (see ``api.access``)."""
+    return APIRouter(route_class=GatedRoute, **options)

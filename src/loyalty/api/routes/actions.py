@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from loyalty import errors as loyalty_errors
 from loyalty.api import audit, lookups
-from loyalty.api.auth import Principal, Role
+from loyalty.api.access import allow
+from loyalty.api.auth import STAFF, Principal, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.errors import TooLateError
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.routes.redemptions import RedemptionId
 from loyalty.api.schemas import ActionResult, CancelBody, RefundCreate, RefundPublic, ReviewBody
 from loyalty.contracts.redemption import (
@@ -25,7 +26,7 @@ from loyalty.contracts.redemption import (
     ReviewDecision,
 )
 
-router = APIRouter(
+router = gated_router(
     prefix="/v1/redemptions", tags=["redemptions"], responses=errors(*AUTHENTICATED, 404, 409, 413)
 )
 
@@ -70,7 +71,12 @@ async def _act(
     )
 
 
-@router.post("/{redemption_id}/cancel", response_model=ActionResult, summary="Cancel")
+@router.post(
+    "/{redemption_id}/cancel",
+    response_model=ActionResult,
+    summary="Cancel",
+    openapi_extra=allow(Role.CUSTOMER, *STAFF),
+)
 async def cancel(
     redemption_id: RedemptionId,
     body: CancelBody,
@@ -79,7 +85,6 @@ async def cancel(
     gateway: GatewayDep,
 ) -> ActionResult:
     """Compensates what was done; 409 `too_late` once points are being captured or it closed."""
-    principal.require(Role.CUSTOMER, Role.SUPPORT_AGENT)
     return await _act(
         state,
         gateway,
@@ -92,7 +97,12 @@ async def cancel(
     )
 
 
-@router.post("/{redemption_id}/approve", response_model=ActionResult, summary="Approve a review")
+@router.post(
+    "/{redemption_id}/approve",
+    response_model=ActionResult,
+    summary="Approve a fraud review (not by whoever started the redemption)",
+    openapi_extra=allow(*STAFF),
+)
 async def approve(
     redemption_id: RedemptionId,
     body: ReviewBody,
@@ -100,11 +110,15 @@ async def approve(
     state: StateDep,
     gateway: GatewayDep,
 ) -> ActionResult:
-    principal.require(Role.SUPPORT_AGENT)
     return await _review(state, gateway, principal, redemption_id, body, UPDATE_APPROVE)
 
 
-@router.post("/{redemption_id}/reject", response_model=ActionResult, summary="Reject a review")
+@router.post(
+    "/{redemption_id}/reject",
+    response_model=ActionResult,
+    summary="Reject a fraud review (not by whoever started the redemption)",
+    openapi_extra=allow(*STAFF),
+)
 async def reject(
     redemption_id: RedemptionId,
     body: ReviewBody,
@@ -112,7 +126,6 @@ async def reject(
     state: StateDep,
     gateway: GatewayDep,
 ) -> ActionResult:
-    principal.require(Role.SUPPORT_AGENT)
     return await _review(state, gateway, principal, redemption_id, body, UPDATE_REJECT)
 
 
@@ -130,7 +143,9 @@ async def _review(
         principal,
         redemption_id,
         update=update,
-        payload=ReviewDecision(agent_id=principal.subject, reason=body.reason),
+        payload=ReviewDecision(
+            agent_id=principal.subject, reason=body.reason, role=principal.role.value
+        ),
         reason=body.reason,
         closed=loyalty_errors.InvalidStateError("the redemption has already finished"),
     )
@@ -141,6 +156,7 @@ async def _review(
     response_model=RefundPublic,
     summary="Refund all or part (support agents, operators; idempotent by request_id)",
     responses={202: {"model": RefundPublic, "description": "Accepted, still running."}},
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
 )
 async def refund(
     redemption_id: RedemptionId,
@@ -150,7 +166,6 @@ async def refund(
     gateway: GatewayDep,
     response: Response,
 ) -> RefundPublic:
-    principal.require(Role.SUPPORT_AGENT, Role.OPERATOR)
     if await lookups.stored_state(state.sessions, redemption_id) is None:
         raise loyalty_errors.NotFoundError(f"redemption {redemption_id} not found")
     request = RefundRequest(

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 from fastapi.concurrency import run_in_threadpool
 
 from loyalty import errors as loyalty_errors
 from loyalty.api import audit, lookups
+from loyalty.api.access import allow, approvers
 from loyalty.api.assisted_schemas import CaseAccepted, CaseCreate, CaseDecisionBody, CaseEditBody
-from loyalty.api.auth import Principal, Role
+from loyalty.api.auth import STAFF, Principal, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.errors import TooLateError
 from loyalty.api.gateway import TemporalGateway
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.contracts import assisted as a
 from loyalty.contracts.redemption import ReviewDecision
 
-router = APIRouter(tags=["assisted"])
+router = gated_router(tags=["assisted"])
 CaseId = Annotated[
     str,
     Path(
@@ -35,6 +36,7 @@ _CASE_KEYS = ("member_id", "reason", "purpose", "severity", "reward_id")
     response_model=CaseAccepted,
     summary="Open an assisted case: propose, check the guardrails, execute or wait for approval",
     responses=errors(*AUTHENTICATED, 404, 409, 413),
+    openapi_extra=allow(*STAFF),
 )
 async def create_case(
     body: CaseCreate,
@@ -43,7 +45,6 @@ async def create_case(
     gateway: GatewayDep,
     response: Response,
 ) -> CaseAccepted:
-    principal.require(Role.SUPPORT_AGENT)
     await lookups.require_member(state.sessions, member_id=body.member_id)
     case_id = a.assisted_workflow_id(body.request_id)
     request = a.AssistedRequest(
@@ -77,11 +78,11 @@ async def create_case(
     response_model=a.AssistedState,
     summary="The case: proposal, citations with the quoted policy text, verdict and state",
     responses=errors(*AUTHENTICATED, 404),
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
 )
 async def get_case(
     case_id: CaseId, principal: PrincipalDep, gateway: GatewayDep
 ) -> a.AssistedState:
-    principal.require(Role.SUPPORT_AGENT, Role.OPERATOR)
     case = await gateway.query_or_result(case_id, a.AssistedState)
     if case is None:
         raise loyalty_errors.NotFoundError(f"assisted case {case_id} not found")
@@ -97,7 +98,6 @@ async def _decide(
     update: str,
     payload: ReviewDecision | a.EditDecision,
 ) -> a.AssistedUpdateResult:
-    principal.require(Role.SUPPORT_AGENT)
     if await gateway.started(case_id, a.AssistedRequest) is None:
         raise loyalty_errors.NotFoundError(f"assisted case {case_id} not found")
     result = await gateway.update_as(
@@ -126,8 +126,9 @@ _DECISION_RESPONSES = errors(*AUTHENTICATED, 404, 409, 413)
 @router.post(
     "/v1/assisted-redemptions/{case_id}/approve",
     response_model=a.AssistedUpdateResult,
-    summary="Approve the proposal (not by its requester)",
+    summary="Approve the proposal (approver roles of POL-APPROVAL-001; not its requester)",
     responses=_DECISION_RESPONSES,
+    openapi_extra=approvers(Role.SUPPORT_LEAD, Role.OPERATOR),
 )
 async def approve_case(
     case_id: CaseId,
@@ -136,7 +137,9 @@ async def approve_case(
     state: StateDep,
     gateway: GatewayDep,
 ) -> a.AssistedUpdateResult:
-    decision = ReviewDecision(agent_id=principal.subject, reason=body.reason)
+    decision = ReviewDecision(
+        agent_id=principal.subject, reason=body.reason, role=principal.role.value
+    )
     return await _decide(
         state, gateway, principal, case_id, update=a.UPDATE_APPROVE, payload=decision
     )
@@ -147,6 +150,7 @@ async def approve_case(
     response_model=a.AssistedUpdateResult,
     summary="Reject the proposal; nothing is executed",
     responses=_DECISION_RESPONSES,
+    openapi_extra=approvers(Role.SUPPORT_LEAD, Role.OPERATOR),
 )
 async def reject_case(
     case_id: CaseId,
@@ -155,7 +159,9 @@ async def reject_case(
     state: StateDep,
     gateway: GatewayDep,
 ) -> a.AssistedUpdateResult:
-    decision = ReviewDecision(agent_id=principal.subject, reason=body.reason)
+    decision = ReviewDecision(
+        agent_id=principal.subject, reason=body.reason, role=principal.role.value
+    )
     return await _decide(
         state, gateway, principal, case_id, update=a.UPDATE_REJECT, payload=decision
     )
@@ -166,6 +172,7 @@ async def reject_case(
     response_model=a.AssistedUpdateResult,
     summary="Approve an edited credit, only within the guardrail limits",
     responses=_DECISION_RESPONSES,
+    openapi_extra=approvers(Role.SUPPORT_LEAD, Role.OPERATOR),
 )
 async def edit_case(
     case_id: CaseId,
@@ -174,7 +181,12 @@ async def edit_case(
     state: StateDep,
     gateway: GatewayDep,
 ) -> a.AssistedUpdateResult:
-    edit = a.EditDecision(agent_id=principal.subject, reason=body.reason, points=body.points)
+    edit = a.EditDecision(
+        agent_id=principal.subject,
+        reason=body.reason,
+        points=body.points,
+        role=principal.role.value,
+    )
     return await _decide(state, gateway, principal, case_id, update=a.UPDATE_EDIT, payload=edit)
 
 
@@ -183,6 +195,7 @@ async def edit_case(
     response_model=a.ProposalResult,
     summary="Propose only: the agent's proposal and the guardrails' verdict, nothing executed",
     responses=errors(*AUTHENTICATED, 404, 409, 413),
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
 )
 async def propose(
     body: CaseCreate,
@@ -191,7 +204,6 @@ async def propose(
     gateway: GatewayDep,
     response: Response,
 ) -> a.ProposalResult:
-    principal.require(Role.SUPPORT_AGENT, Role.OPERATOR)
     await lookups.require_member(state.sessions, member_id=body.member_id)
     workflow_id = a.proposal_workflow_id(body.request_id)
     case = a.ProposalCase(**body.model_dump(), requested_by=principal.subject)

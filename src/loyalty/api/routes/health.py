@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
+from loyalty.api.access import PUBLIC
 from loyalty.api.deps import StateDep
+from loyalty.api.routes import gated_router
 from loyalty.api.schemas import Health, Readiness
 
-router = APIRouter(tags=["health"])
+router = gated_router(tags=["health"])
 _TIMEOUT_S = 3.0
 
 
-@router.get("/healthz", response_model=Health, summary="Liveness")
+@router.get("/healthz", response_model=Health, summary="Liveness", openapi_extra=PUBLIC)
 def healthz() -> Health:
     return Health(status="ok")
 
@@ -28,6 +29,7 @@ def healthz() -> Health:
     response_model=Readiness,
     summary="Readiness: PostgreSQL and Temporal reachable",
     responses={503: {"model": Readiness, "description": "A dependency is down."}},
+    openapi_extra=PUBLIC,
 )
 async def readyz(state: StateDep) -> JSONResponse:
     checks = {"postgres": await _postgres(state), "temporal": await _temporal(state)}

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from loyalty.api import views
+from loyalty.api.access import allow
+from loyalty.api.auth import Role
 from loyalty.api.deps import LedgerDep, PrincipalDep
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN, BalancePublic, LedgerPage
 
-router = APIRouter(prefix="/v1/members", tags=["members"], responses=errors(*AUTHENTICATED, 404))
+router = gated_router(prefix="/v1/members", tags=["members"], responses=errors(*AUTHENTICATED, 404))
 MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="Member id.")]
 
 
-@router.get("/{member_id}/balance", response_model=BalancePublic, summary="Points balance")
+@router.get(
+    "/{member_id}/balance",
+    response_model=BalancePublic,
+    summary="Points balance",
+    openapi_extra=allow(*Role),
+)
 def get_balance(member_id: MemberId, principal: PrincipalDep, ledger: LedgerDep) -> BalancePublic:
     principal.require_member(member_id)
     return views.balance(ledger.balance(member_id=member_id))
 
 
 @router.get(
-    "/{member_id}/ledger", response_model=LedgerPage, summary="Ledger entries, newest first"
+    "/{member_id}/ledger",
+    response_model=LedgerPage,
+    summary="Ledger entries, newest first",
+    openapi_extra=allow(*Role),
 )
 def get_ledger(
     member_id: MemberId,

@@ -7,18 +7,18 @@ Qdrant lock) as a workflow.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from temporalio.common import WorkflowIDReusePolicy
 
 from loyalty.api import audit
+from loyalty.api.access import allow
 from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, PolicyPublic
 from loyalty.api.auth import Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.contracts import ingestion as ing
 
-router = APIRouter(prefix="/v1/policies", tags=["policies"])
+router = gated_router(prefix="/v1/policies", tags=["policies"])
 
 
 @router.get(
@@ -26,6 +26,7 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
     response_model=PoliciesPublic,
     summary="Policies in force today",
     responses=errors(*AUTHENTICATED),
+    openapi_extra=allow(*Role),
 )
 async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPublic:
     def read() -> PoliciesPublic:
@@ -54,11 +55,11 @@ async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPub
     response_model=IngestionAccepted,
     summary="Re-ingest the policy folder (idempotent; supersedes old versions)",
     responses=errors(*AUTHENTICATED, 409),
+    openapi_extra=allow(Role.OPERATOR),
 )
 async def ingest(
     principal: PrincipalDep, state: StateDep, gateway: GatewayDep
 ) -> IngestionAccepted:
-    principal.require(Role.OPERATOR)
     request = ing.IngestRequest(requested_by=principal.subject)
     outcome = await gateway.execute(
         ing.INGEST_WORKFLOW,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from loyalty.api import audit, dry_run, lookups, views
-from loyalty.api.auth import Role
+from loyalty.api.access import allow
+from loyalty.api.auth import STAFF, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep, StateDep
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     ID_PATTERN,
     REDEMPTION_ID_PATTERN,
@@ -22,13 +23,18 @@ from loyalty.api.schemas import (
     RedemptionsPublic,
     ValidationResult,
 )
-from loyalty.contracts.redemption import RedemptionRequest, RedemptionStatus
+from loyalty.contracts.redemption import IdScope, RedemptionRequest, RedemptionStatus
 from loyalty.ledger.redemptions import list_redemptions
+from loyalty.ledger.vouchers import masked
 
-router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
+router = gated_router(prefix="/v1/redemptions", tags=["redemptions"])
 RedemptionId = Annotated[
     str,
-    Path(pattern=REDEMPTION_ID_PATTERN, max_length=139, description="`redemption-<request_id>`."),
+    Path(
+        pattern=REDEMPTION_ID_PATTERN,
+        max_length=267,
+        description="`redemption-<member|staff>~<member_id>~<request_id>`.",
+    ),
 ]
 
 
@@ -38,6 +44,7 @@ RedemptionId = Annotated[
     response_model=RedemptionAccepted,
     summary="Start a redemption (idempotent by request_id)",
     responses=errors(*AUTHENTICATED, 404, 409, 413),
+    openapi_extra=allow(Role.CUSTOMER, *STAFF),
 )
 async def create_redemption(
     body: RedemptionCreate,
@@ -48,19 +55,20 @@ async def create_redemption(
     response: Response,
 ) -> RedemptionAccepted:
     """Start the saga; the same `request_id` and body give the same redemption, another 409."""
-    principal.require(Role.CUSTOMER, Role.SUPPORT_AGENT)
     principal.require_member(body.member_id)
     await lookups.require_member_and_reward(
         state.sessions, member_id=body.member_id, reward_id=body.reward_id
     )
     request = RedemptionRequest(
         **body.model_dump(),
+        channel=principal.channel,
         requested_by=principal.subject,
         trace_id=request_id,
         review_timeout_s=state.settings.fraud_review_timeout_s,
     )
     memo = {"trace_id": request_id, "requested_by": principal.subject}
-    redemption_id = await gateway.start_redemption(request, memo=memo)
+    scope = IdScope.MEMBER if principal.is_customer else IdScope.STAFF
+    redemption_id = await gateway.start_redemption(request, scope=scope, memo=memo)
     await run_in_threadpool(
         audit.record,
         state.sessions,
@@ -93,23 +101,32 @@ async def _status(state: StateDep, gateway: GatewayDep, redemption_id: str) -> R
     response_model=ValidationResult,
     summary="Dry run: balance, eligibility, fraud verdict and price, no side effects",
     responses=errors(*AUTHENTICATED, 404, 413),
+    openapi_extra=allow(Role.CUSTOMER, *STAFF),
 )
 async def validate_redemption(
     body: RedemptionCheckBody, principal: PrincipalDep, state: StateDep
 ) -> ValidationResult:
-    principal.require(Role.CUSTOMER, Role.SUPPORT_AGENT)
     principal.require_member(body.member_id)
     await lookups.require_member_and_reward(
         state.sessions, member_id=body.member_id, reward_id=body.reward_id
     )
-    return await run_in_threadpool(dry_run.validate, state.sessions, state.rules, body)
+    return await run_in_threadpool(
+        lambda: dry_run.validate(
+            state.sessions,
+            state.rules,
+            body,
+            channel=principal.channel,
+            for_customer=principal.is_customer,
+        )
+    )
 
 
 @router.get(
     "",
     response_model=RedemptionsPublic,
-    summary="List redemptions by member and status (support agents, operators)",
+    summary="List redemptions by member and status (support staff, operators)",
     responses=errors(*AUTHENTICATED),
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
 )
 def list_all(
     principal: PrincipalDep,
@@ -119,7 +136,6 @@ def list_all(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> RedemptionsPublic:
-    principal.require(Role.SUPPORT_AGENT, Role.OPERATOR)
     rows = list_redemptions(
         session,
         member_id=member_id,
@@ -140,10 +156,15 @@ def list_all(
     response_model=RedemptionPublic,
     summary="Live state while running, stored outcome after",
     responses=errors(*AUTHENTICATED, 404),
+    openapi_extra=allow(*Role),
 )
 async def get_one(
     redemption_id: RedemptionId, principal: PrincipalDep, state: StateDep, gateway: GatewayDep
 ) -> RedemptionPublic:
     found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
     principal.require_member(found.member_id)
-    return views.redemption(found, live=live)
+    code = await lookups.voucher_code(state.sessions, found)
+    if principal.is_customer:  # require_member made sure it is the member's own token
+        return views.customer_redemption(views.redemption(found, live=live, voucher_code=code))
+    shown = masked(code) if code else None  # staff can match a report, never spend the code
+    return views.redemption(found, live=live, voucher_code=shown)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from fastapi.concurrency import run_in_threadpool
 
 from loyalty import errors as loyalty_errors
 from loyalty.api import audit
+from loyalty.api.access import allow
 from loyalty.api.auth import Principal, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.gateway import TemporalGateway
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ReviewBody
 from loyalty.contracts.redemption import (
     UPDATE_APPROVE,
@@ -22,14 +23,14 @@ from loyalty.contracts.redemption import (
     RefundUpdateResult,
 )
 
-router = APIRouter(
+router = gated_router(
     prefix="/v1/refunds", tags=["refunds"], responses=errors(*AUTHENTICATED, 404, 409, 413)
 )
 RefundId = Annotated[
     str,
     Path(
-        pattern=r"^refund-redemption-[A-Za-z0-9._:-]{1,300}$",
-        description="`refund-<redemption_id>-<request_id>`, as returned when it was requested.",
+        pattern=r"^refund-system~[A-Za-z0-9._:~-]{1,500}$",
+        description="`refund-system~<redemption_id>~<request_id>`, as returned on request.",
     ),
 ]
 
@@ -43,7 +44,6 @@ async def _decide(
     update: str,
     reason: str,
 ) -> RefundUpdateResult:
-    principal.require(Role.OPERATOR)
     if await gateway.started(refund_id, RefundRequest) is None:
         raise loyalty_errors.NotFoundError(f"refund {refund_id} not found")
     action = OperatorAction(operator_id=principal.subject, reason=reason)
@@ -68,7 +68,10 @@ async def _decide(
 
 
 @router.post(
-    "/{refund_id}/approve", response_model=RefundUpdateResult, summary="Approve a refund in review"
+    "/{refund_id}/approve",
+    response_model=RefundUpdateResult,
+    summary="Approve a refund in review",
+    openapi_extra=allow(Role.OPERATOR),
 )
 async def approve(
     refund_id: RefundId,
@@ -84,7 +87,10 @@ async def approve(
 
 
 @router.post(
-    "/{refund_id}/reject", response_model=RefundUpdateResult, summary="Reject a refund in review"
+    "/{refund_id}/reject",
+    response_model=RefundUpdateResult,
+    summary="Reject a refund in review",
+    openapi_extra=allow(Role.OPERATOR),
 )
 async def reject(
     refund_id: RefundId,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from loyalty.api import views
+from loyalty.api.access import allow
+from loyalty.api.auth import Role
 from loyalty.api.deps import PrincipalDep, SessionDep
-from loyalty.api.routes import AUTHENTICATED, errors
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import RewardsPublic
 from loyalty.ledger.catalog import list_active_rewards
 
-router = APIRouter(prefix="/v1/rewards", tags=["rewards"], responses=errors(*AUTHENTICATED))
+router = gated_router(prefix="/v1/rewards", tags=["rewards"], responses=errors(*AUTHENTICATED))
 
 
-@router.get("", response_model=RewardsPublic, summary="List the active catalog")
+@router.get(
+    "", response_model=RewardsPublic, summary="List the active catalog", openapi_extra=allow(*Role)
+)
 def list_rewards(principal: PrincipalDep, session: SessionDep) -> RewardsPublic:
     return RewardsPublic(data=[views.reward(row) for row in list_active_rewards(session)])

@@ -1,71 +1,110 @@
-"""Webhook subscriptions (operators only): subscribe an HTTPS endpoint to redemption events."""
+"""Webhook subscriptions (operators only): public HTTPS endpoints, each with its own secret.
+
+The signing secret is shown once, in the answer that creates or rotates it.
+The endpoint is checked here (``loyalty.webhooks.targets``) and again at every
+delivery, because where a name resolves can change after it was subscribed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
+from fastapi.concurrency import run_in_threadpool
 
 from loyalty.api import audit, views
+from loyalty.api.access import allow
 from loyalty.api.auth import Role
-from loyalty.api.deps import PrincipalDep, SessionDep, SettingsDep, StateDep
+from loyalty.api.deps import PrincipalDep, SessionDep, StateDep
 from loyalty.api.errors import FieldError
-from loyalty.api.routes import AUTHENTICATED, errors
-from loyalty.api.schemas import WebhookCreate, WebhookPublic, WebhooksPublic
-from loyalty.config import Settings
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
+from loyalty.api.schemas import (
+    WebhookCreate,
+    WebhookCreated,
+    WebhookSecretRotated,
+    WebhooksPublic,
+)
 from loyalty.webhooks import subscriptions
+from loyalty.webhooks.targets import TargetRefused, check_target
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=errors(*AUTHENTICATED))
+router = gated_router(prefix="/v1/webhooks", tags=["webhooks"], responses=errors(*AUTHENTICATED))
+OPERATORS = allow(Role.OPERATOR)
 SubscriptionId = Annotated[
     str, Path(pattern=r"^wh_[0-9a-f]{1,32}$", description="Subscription id.")
 ]
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-def require_endpoint(url: str, settings: Settings) -> str:
-    """HTTPS only; plain http to localhost is allowed outside production (local receivers)."""
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname, parts.port
-    except ValueError as error:
-        raise FieldError("url", f"not a valid URL: {error}") from None
-    if not host or parts.username or parts.password:
-        raise FieldError("url", "the URL needs a host and no credentials")
-    local_http = (
-        parts.scheme == "http" and host in _LOCAL_HOSTS and settings.environment != "production"
-    )
-    if parts.scheme != "https" and not local_http:
-        raise FieldError("url", "webhook endpoints must use https")
-    return url
 
 
 @router.post(
-    "", status_code=201, response_model=WebhookPublic, summary="Subscribe", responses=errors(413)
+    "",
+    status_code=201,
+    response_model=WebhookCreated,
+    summary="Subscribe; the answer holds the signing secret, shown only this once",
+    responses=errors(413),
+    openapi_extra=OPERATORS,
 )
-def create(
-    body: WebhookCreate, principal: PrincipalDep, state: StateDep, settings: SettingsDep
-) -> WebhookPublic:
-    principal.require(Role.OPERATOR)
-    url = require_endpoint(body.url, settings)
-    with state.sessions.begin() as session:
-        row = subscriptions.create(
-            session,
-            url=url,
-            events=[e.value for e in body.events],
-            description=body.description,
-            created_by=principal.subject,
+async def create(body: WebhookCreate, principal: PrincipalDep, state: StateDep) -> WebhookCreated:
+    settings = state.settings
+    try:  # resolving the host may block on DNS: off the event loop
+        await run_in_threadpool(
+            check_target,
+            body.url,
+            resolve=state.resolver,
+            allow_private=settings.webhook_allow_private_targets,
         )
-        created = views.webhook(row)
-    audit.record(
-        state.sessions, principal, action="webhook.create", target=created.id, details={"url": url}
-    )
-    return created
+    except TargetRefused as refused:
+        raise FieldError("url", refused.message) from None
+
+    def subscribe() -> WebhookCreated:
+        with state.sessions.begin() as session:
+            row, secret = subscriptions.create(
+                session,
+                state.secrets,
+                url=body.url,
+                events=[e.value for e in body.events],
+                description=body.description,
+                created_by=principal.subject,
+            )
+            created = WebhookCreated(**views.webhook(row).model_dump(), secret=secret)
+        audit.record(
+            state.sessions,
+            principal,
+            action="webhook.create",
+            target=created.id,
+            details={"url": body.url},
+        )
+        return created
+
+    return await run_in_threadpool(subscribe)
 
 
-@router.get("", response_model=WebhooksPublic, summary="List active subscriptions")
+@router.post(
+    "/{subscription_id}/rotate-secret",
+    response_model=WebhookSecretRotated,
+    summary="A new signing secret; the previous one keeps signing for the overlap window",
+    responses=errors(404),
+    openapi_extra=OPERATORS,
+)
+def rotate_secret(
+    subscription_id: SubscriptionId, principal: PrincipalDep, state: StateDep
+) -> WebhookSecretRotated:
+    overlap = dt.timedelta(seconds=state.settings.webhook_secret_overlap_s)
+    with state.sessions.begin() as session:
+        row, secret = subscriptions.rotate(
+            session, state.secrets, subscription_id=subscription_id, overlap=overlap
+        )
+        assert row.previous_secret_expires_at is not None  # set by the rotation
+        rotated = WebhookSecretRotated(
+            id=row.id, secret=secret, previous_secret_expires_at=row.previous_secret_expires_at
+        )
+    audit.record(state.sessions, principal, action="webhook.rotate", target=subscription_id)
+    return rotated
+
+
+@router.get(
+    "", response_model=WebhooksPublic, summary="List active subscriptions", openapi_extra=OPERATORS
+)
 def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
-    principal.require(Role.OPERATOR)
     return WebhooksPublic(data=[views.webhook(row) for row in subscriptions.list_active(session)])
 
 
@@ -75,9 +114,9 @@ def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
     response_class=Response,
     summary="Unsubscribe (no new deliveries start)",
     responses=errors(404),
+    openapi_extra=OPERATORS,
 )
 def delete(subscription_id: SubscriptionId, principal: PrincipalDep, state: StateDep) -> Response:
-    principal.require(Role.OPERATOR)
     with state.sessions.begin() as session:
         subscriptions.deactivate(session, subscription_id=subscription_id)
     audit.record(state.sessions, principal, action="webhook.delete", target=subscription_id)

@@ -1,0 +1,64 @@
+"""Durable webhook fan-out: the workflow itself starts one delivery per subscription.
+
+Replaces the best-effort ``NotifyRedemption`` / ``PublishEvent`` activities
+(kept for runs started before ``DURABLE_FANOUT_PATCH``): the subscriber list
+comes from an activity that retries until it answers, and each delivery is a
+child workflow started as a command in this workflow's history, with the
+ABANDON close policy so it outlives its parent. A workflow that announced an
+event has therefore started every delivery of it: at least once, as promised.
+A delivery id ``webhook-<event_id>-<subscription_id>`` that exists already
+(a reset replays the fan-out) is skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from loyalty.contracts.webhooks import (
+        LIST_WEBHOOK_SUBSCRIBERS,
+        WEBHOOK_DELIVERY_WORKFLOW,
+        SubscriberQuery,
+        Subscribers,
+        WebhookDelivery,
+        WebhookEvent,
+        delivery_workflow_id,
+    )
+
+DURABLE_FANOUT_PATCH = "durable-webhook-fanout"
+# Until the database answers: the event must not be lost, and nothing else waits on it.
+LIST_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=0,
+)
+
+
+async def fan_out(event: WebhookEvent) -> int:
+    """Start a WebhookDelivery child per active subscription to ``event.type``; how many."""
+    found: Subscribers = await workflow.execute_activity(
+        LIST_WEBHOOK_SUBSCRIBERS,
+        SubscriberQuery(event_type=event.type),
+        result_type=Subscribers,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LIST_RETRY,
+    )
+    started = 0
+    for subscription_id in found.subscription_ids:
+        try:
+            await workflow.start_child_workflow(
+                WEBHOOK_DELIVERY_WORKFLOW,
+                WebhookDelivery(subscription_id=subscription_id, event=event),
+                id=delivery_workflow_id(event.id, subscription_id),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            continue  # delivered (or under way) already: a repeat is a no-op
+        started += 1
+    return started
