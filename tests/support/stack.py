@@ -28,16 +28,18 @@ class StackUnderTest:
     """One ``loyalty up`` process and where its services listen."""
 
     data_dir: Path
-    database_url: str
+    database_url: str  # the app's own login role
+    migration_url: str  # the schema owner
     ports: dict[str, int]
     process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def prepare(cls, tmp_path: Path, database_url: str) -> StackUnderTest:
+    def prepare(cls, tmp_path: Path, database_url: str, migration_url: str) -> StackUnderTest:
         names = ("temporal", "temporal_ui", "api", "partner")
         return cls(
             data_dir=tmp_path / "data",
             database_url=database_url,
+            migration_url=migration_url,
             ports={n: _free_port() for n in names},
         )
 
@@ -53,6 +55,7 @@ class StackUnderTest:
         return {
             **os.environ,
             "DATABASE_URL": self.database_url,
+            "LOYALTY_MIGRATION_DATABASE_URL": self.migration_url,
             "LOYALTY_DATA_DIR": str(self.data_dir),
             "LOYALTY_DEV_TEMPORAL_PORT": str(self.ports["temporal"]),
             "LOYALTY_DEV_TEMPORAL_UI_PORT": str(self.ports["temporal_ui"]),

@@ -30,7 +30,7 @@ from loyalty.cli.stack import Service, Supervisor, http_ok, port_open
 from loyalty.config import Settings
 from loyalty.contracts import search
 from loyalty.health import HealthFile
-from loyalty.ledger.db import ensure_database, migrate, provision
+from loyalty.ledger.db import provision
 from loyalty.seed import DEMO_MEMBER, seed_demo_program
 from loyalty.temporal_client import connect, ensure_search_attributes
 
@@ -39,11 +39,14 @@ BIN = Path(sys.executable).parent
 
 
 def prepare_database(settings: Settings) -> None:
-    """Create, migrate and seed the database; print what was done."""
-    provision(settings.migration_database_url, settings.database_url)  # owner: schema, app role
-    created = ensure_database(settings.database_url)
-    print(f"==> database {'created' if created else 'present'}; applying migrations", flush=True)
-    migrate(settings.database_url)
+    """As the owner: create and migrate the database and the app's role; then seed it."""
+    print("==> database: applying migrations as its owner", flush=True)
+    done = provision(settings.migration_database_url, settings.database_url)
+    print(
+        f"    database {'created' if done.database_created else 'present'}, "
+        f"application role {'created' if done.app_role_created else 'present'}",
+        flush=True,
+    )
     print("==> seeding the demo program", flush=True)
     with reported_errors():
         summary = seed_demo_program(context.sessions(), context.ledger())

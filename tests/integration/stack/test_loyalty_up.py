@@ -25,22 +25,25 @@ from loyalty.contracts.redemption import (
     RedemptionState,
     RedemptionStatus,
     Step,
-    redemption_workflow_id,
 )
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
 from loyalty.temporal_client import DATA_CONVERTER
-from tests.support.databases import scratch_database
+from tests.support.databases import scratch_database, scratch_login
 from tests.support.members import funded_member
 from tests.support.stack import StackUnderTest
+from tests.support.temporal import member_workflow_id
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[StackUnderTest]:
-    with scratch_database("loyalty_up", create=False) as url:  # `up` creates it
-        under_test = StackUnderTest.prepare(tmp_path, url)
+    with (
+        scratch_database("loyalty_up", create=False) as owner,  # `up` creates it
+        scratch_login(owner) as app,  # and its login role
+    ):
+        under_test = StackUnderTest.prepare(tmp_path, app, owner)
         try:
             yield under_test
         finally:
@@ -93,7 +96,7 @@ async def in_flight(client: Client, members: list[str]) -> list[str]:
         handle = await client.start_workflow(
             REDEMPTION_WORKFLOW,
             request,
-            id=redemption_workflow_id(request.request_id),
+            id=member_workflow_id(request),
             task_queue="loyalty-redemptions",
         )
         ids.append(handle.id)
