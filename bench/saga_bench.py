@@ -28,6 +28,7 @@ from loyalty.seed import CATALOG, _reward
 from loyalty.temporal_client import DATA_CONVERTER
 from loyalty.worker import build_activities, build_worker, partner_client
 from tests.support.partner_simulator import start_simulator, stop_simulator
+from tests.support.policies import LOOSE_COUNTS, policies_with
 
 REDEMPTIONS = 200
 CONCURRENCY = 20
@@ -61,8 +62,7 @@ async def run(database_url: str, log_dir: Path) -> Result:
     settings = Settings(
         DATABASE_URL=database_url,
         partner_url=simulator.url,
-        daily_redemption_limit=10_000,
-        monthly_redemption_limit=10_000,
+        policies_dir=policies_with(log_dir / "policies", LOOSE_COUNTS),
         fraud_velocity_hour_count=10_000,
         fraud_velocity_day_count=10_000,
         partner_breaker_failure_threshold=1_000,
@@ -104,7 +104,9 @@ async def _measure(env: WorkflowEnvironment, settings: Settings, sessions) -> Re
             latencies.append((time.perf_counter() - start) * 1000)
 
     with partner_client(settings) as partner, ThreadPoolExecutor(40) as executor:
-        activities = build_activities(settings=settings, sessions=sessions, partner=partner)
+        activities = build_activities(
+            settings=settings, sessions=sessions, partner=partner, client=env.client
+        )
         async with build_worker(
             env.client, task_queue=queue, activities=activities, executor=executor
         ):

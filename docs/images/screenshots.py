@@ -6,8 +6,14 @@ settings under which exactly the redemption from a new channel and device
 
     export LOYALTY_FRAUD_REVIEW_SCORE=20 LOYALTY_FRAUD_VALUE_VS_MAX_WEIGHT=0 \
         LOYALTY_FRAUD_VALUE_VS_AVERAGE_WEIGHT=0 LOYALTY_FRAUD_BALANCE_SHARE_WEIGHT=0 \
-        LOYALTY_FRAUD_VELOCITY_HOUR_COUNT=1000 LOYALTY_FRAUD_VELOCITY_DAY_COUNT=1000 \
-        LOYALTY_DAILY_REDEMPTION_LIMIT=1000 LOYALTY_MONTHLY_REDEMPTION_LIMIT=1000
+        LOYALTY_FRAUD_VELOCITY_HOUR_COUNT=1000 LOYALTY_FRAUD_VELOCITY_DAY_COUNT=1000
+    # a copy of the policies whose per-day counts let the script run again and again
+    cp -r policies /tmp/demo-policies
+    sed -i 's/max_redemptions_per_day: 5/max_redemptions_per_day: 1000/' \
+        /tmp/demo-policies/redemption-rules.md
+    sed -i 's/velocity_max_redemptions_24h: 5/velocity_max_redemptions_24h: 1000/' \
+        /tmp/demo-policies/fraud-review.md
+    export LOYALTY_POLICIES_DIR=/tmp/demo-policies
     make run
     .tools/bin/uv sync --group docs && .venv/bin/python docs/images/screenshots.py
 

@@ -1,7 +1,9 @@
 """Settings from the environment: one pydantic-settings class for every process.
 
-Every tunable number lives here (timeouts, limits, fraud thresholds) so that an
-operator changes behaviour through configuration, never by editing code.
+Every tunable number of the engine lives here (timeouts, retries, fraud score
+weights) so that an operator changes behaviour through configuration, never by
+editing code. Numbers a policy states (limits, caps, review triggers) are read
+from the policy folder instead (``loyalty.policies``), so they cannot drift.
 Variables are read with the ``LOYALTY_`` prefix, except the conventional
 ``DATABASE_URL``, ``QDRANT_URL`` and ``OPENAI_*`` names.
 """
@@ -19,10 +21,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from loyalty.domain.eligibility import RedemptionLimits
 from loyalty.domain.fraud import FraudThresholds
-from loyalty.domain.redemption import RedemptionRules
-from loyalty.domain.tiers import Tier
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,15 +66,14 @@ class Settings(BaseSettings):
     partner_breaker_failure_threshold: int = 5
     partner_breaker_recovery_s: float = 30.0
 
-    # Redemption rules
-    daily_redemption_limit: int = 5
-    monthly_redemption_limit: int = 20
-    fraud_review_timeout_s: float = 24 * 3600.0
+    # Redemption limits, review triggers and tier discounts come from the policies
+    # (loyalty.policies.rules); only the fraud score's weights are settings.
     # POL-APPROVAL-001 (approval_timeout_hours): an unapproved assisted case expires after 72 h
     assisted_approval_timeout_s: float = 72 * 3600.0
 
-    # Fraud thresholds: each field is FraudThresholds' field of the same name
-    # without the ``fraud_`` prefix (see loyalty.domain.fraud for what each weighs).
+    # Fraud score tuning: each field is FraudThresholds' field of the same name
+    # without the ``fraud_`` prefix (see loyalty.domain.fraud for what each weighs);
+    # the young-account window is POL-FRAUD-001's new_account_days.
     fraud_velocity_hour_count: int = 3
     fraud_velocity_hour_weight: int = 30
     fraud_velocity_day_count: int = 6
@@ -86,15 +84,11 @@ class Settings(BaseSettings):
     fraud_value_vs_max_weight: int = 20
     fraud_new_channel_weight: int = 10
     fraud_new_device_weight: int = 15
-    fraud_new_account_max_age_days: int = 14
     fraud_new_account_weight: int = 25
     fraud_balance_share_percent: int = 90
     fraud_balance_share_weight: int = 15
     fraud_review_score: int = 40
     fraud_deny_score: int = 80
-
-    # Pricing: tier discount percent on every redemption
-    tier_discount_percent: dict[str, int] = {"bronze": 0, "silver": 5, "gold": 10, "platinum": 15}
 
     # API and auth (the built-in development secrets work only in development on loopback)
     api_host: str = "127.0.0.1"
@@ -159,22 +153,11 @@ class Settings(BaseSettings):
         """Whether tokens come from an identity provider (asymmetric keys, no shared secret)."""
         return bool(self.jwt_jwks_url or self.jwt_public_key_file)
 
-    def redemption_rules(self) -> RedemptionRules:
-        """The numbers the redemption decision applies (worker and dry run share them)."""
-        return RedemptionRules(
-            limits=RedemptionLimits(
-                per_day=self.daily_redemption_limit, per_month=self.monthly_redemption_limit
-            ),
-            fraud=self.fraud_thresholds(),
-            tier_discount_percent={
-                Tier(tier): percent for tier, percent in self.tier_discount_percent.items()
-            },
-        )
-
-    def fraud_thresholds(self) -> FraudThresholds:
+    def fraud_weights(self) -> dict[str, int]:
+        """The fraud score's tuning: every ``FraudThresholds`` field the policies leave out."""
         prefix = "fraud_"
-        values = {f.name: getattr(self, prefix + f.name) for f in fields(FraudThresholds)}
-        return FraudThresholds(**values)
+        names = (f.name for f in fields(FraudThresholds) if f.name != "new_account_max_age_days")
+        return {name: getattr(self, prefix + name) for name in names}
 
     @property
     def qdrant_path(self) -> Path:

@@ -88,6 +88,12 @@ class OutOfStockError(BusinessRefusal):
     code = "out_of_stock"
 
 
+class LimitExceededError(BusinessRefusal):
+    """A redemption would pass the member's daily or monthly ceiling (POL-REDEMPTION-001)."""
+
+    code = "limit_exceeded"
+
+
 class UnavailableError(LoyaltyError):
     """Infrastructure, not business: callers retry with backoff."""
 

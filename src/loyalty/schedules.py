@@ -5,7 +5,7 @@ created, an existing one is brought to the spec below (keeping its paused
 state and note, which belong to the operator). So the schedules always match
 the deployed code, and starting ten workers creates each schedule once.
 
-Adding a job (the hold sweeper of issue 9 is the next one): write its workflow
+Adding a job: write its workflow
 and activity like ``workflows/maintenance.py``, register both in ``worker.py``,
 then append one ``ScheduledJob`` to ``JOBS``: a stable schedule id, the
 workflow name and input from ``contracts/``, a cron spec and a sentence for
@@ -39,7 +39,9 @@ from loyalty.contracts.base import Contract
 from loyalty.contracts.maintenance import (
     EXPIRE_POINTS_WORKFLOW,
     RECONCILE_WORKFLOW,
+    SWEEP_HOLDS_WORKFLOW,
     ExpiryRequest,
+    HoldSweepRequest,
     ReconcileRequest,
 )
 
@@ -88,6 +90,15 @@ JOBS: Sequence[ScheduledJob] = (
         request=ReconcileRequest(),
         cron="15 * * * *",
         purpose="hourly at :15: prove every account matches its entries; fails naming accounts",
+    ),
+    ScheduledJob(
+        schedule_id="loyalty-hold-sweeper",
+        workflow=SWEEP_HOLDS_WORKFLOW,
+        request=HoldSweepRequest(),
+        cron="*/5 * * * *",
+        purpose="every 5 minutes: void then release expired holds of closed workflows; "
+        "fails naming any it must keep",
+        run_timeout=timedelta(minutes=30),
     ),
 )
 

@@ -24,7 +24,7 @@ REGIONS = ["US", "US", "US", "CA", "GB", "DE", "FR", "JP", "BR"]
 
 # id, name, category, cost, min tier, inventory (None = unlimited), partner, regions
 CATALOG: list[tuple[str, str, str, int, str, int | None, str, list[str] | None]] = [
-    ("R-COFFEE", "Coffee voucher", "dining", 400, "bronze", None, "brewco", None),
+    ("R-COFFEE", "Coffee voucher", "dining", 500, "bronze", None, "brewco", None),
     ("R-BAKERY", "Bakery treat box", "dining", 900, "bronze", 500, "brewco", ["US", "CA"]),
     ("R-DINNER-2", "Dinner for two", "dining", 6_000, "silver", 120, "tablefinder", None),
     (
@@ -63,7 +63,7 @@ CATALOG: list[tuple[str, str, str, int, str, int | None, str, list[str] | None]]
     ("R-HOTEL-SUITE", "Suite weekend", "travel", 90_000, "platinum", 5, "staywell", None),
     ("R-CAR-DAY", "Car rental day", "travel", 9_000, "silver", None, "roadly", ["US", "DE", "FR"]),
     ("R-TREES", "Plant ten trees", "charity", 500, "bronze", None, "greenroots", None),
-    ("R-MEALS", "Donate five meals", "charity", 750, "bronze", None, "foodshare", None),
+    ("R-MEALS", "Donate five meals", "charity", 800, "bronze", None, "foodshare", None),
     ("R-SPA", "Spa afternoon", "experience", 22_000, "gold", 30, "calmday", ["US", "FR", "JP"]),
     ("R-RETIRED-TOTE", "Tote bag (retired)", "merchandise", 700, "bronze", 100, "gearbox", None),
 ]

@@ -26,6 +26,7 @@ from temporalio.worker import Replayer, Worker
 from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
 from loyalty.activities.checks import RedemptionChecks
 from loyalty.activities.fulfillment import FulfillmentActivities
+from loyalty.activities.holds import HoldSweepActivities
 from loyalty.activities.maintenance import MaintenanceActivities
 from loyalty.activities.points import PointsActivities
 from loyalty.activities.policies import PolicyActivities
@@ -36,6 +37,7 @@ from loyalty.activities.webhooks import WebhookActivities
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.agents.service import ProposalService
 from loyalty.config import Settings
+from loyalty.domain.redemption import RedemptionRules
 from loyalty.health import HealthFile, keep_fresh
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.repository import Ledger
@@ -43,13 +45,18 @@ from loyalty.observability.interceptor import ActivityObserver
 from loyalty.observability.worker_telemetry import WorkerTelemetry
 from loyalty.partners import BreakerPolicy, PartnerClient, PartnerTimeouts, RetryPolicy
 from loyalty.policies.book import PolicyBook
+from loyalty.policies.rules import RedemptionRulebook
 from loyalty.schedules import ensure_schedules
 from loyalty.temporal_client import DATA_CONVERTER, connect
 from loyalty.webhooks.secrets import SecretBox
 from loyalty.webhooks.targets import Resolver, resolve_host
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
-from loyalty.workflows.maintenance import ExpirePointsWorkflow, ReconcileLedgerWorkflow
+from loyalty.workflows.maintenance import (
+    ExpirePointsWorkflow,
+    ReconcileLedgerWorkflow,
+    SweepExpiredHoldsWorkflow,
+)
 from loyalty.workflows.proposal import RewardProposalWorkflow
 from loyalty.workflows.redemption import RedemptionWorkflow
 from loyalty.workflows.refund import RefundWorkflow
@@ -66,6 +73,7 @@ WORKFLOWS: Sequence[type] = (
     PolicyIngestionWorkflow,
     ExpirePointsWorkflow,
     ReconcileLedgerWorkflow,
+    SweepExpiredHoldsWorkflow,
 )
 ACTIVITY_THREADS = 32
 
@@ -88,16 +96,19 @@ def partner_client(settings: Settings) -> PartnerClient:
 
 
 def agent_activities(
-    *, settings: Settings, sessions: sessionmaker[Session], ledger: Ledger, agents: AgentRuntime
+    *,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    ledger: Ledger,
+    agents: AgentRuntime,
+    rules: Callable[[], RedemptionRules],
 ) -> list[Callable[..., Any]]:
     """The assisted-case and ingestion activities, sharing the process's one agent runtime."""
     service = ProposalService(
         sessions=sessions,
         runtime=agents,
         context=LedgerMemberContext(sessions=sessions, ledger=ledger),
-        facts=LedgerCaseFacts(
-            sessions=sessions, ledger=ledger, limits=settings.redemption_rules().limits
-        ),
+        facts=LedgerCaseFacts(sessions=sessions, ledger=ledger, rules=rules),
     )
     proposals = ProposalActivities(proposals=service, ledger=ledger)
     policies = PolicyActivities(runtime=agents)
@@ -114,6 +125,7 @@ def build_activities(
     settings: Settings,
     sessions: sessionmaker[Session],
     partner: PartnerClient,
+    client: Client,
     agents: AgentRuntime | None = None,
     resolver: Resolver = resolve_host,
 ) -> list[Callable[..., Any]]:
@@ -122,16 +134,21 @@ def build_activities(
     Without ``agents`` the agent activities are left out (a saga-only worker,
     as in the saga tests); ``run_worker`` always passes one. ``resolver`` finds
     webhook hosts' addresses (the system's DNS unless a test stands in for it).
+    ``client`` lets the ledger checks ask Temporal whether a hold's workflow
+    still runs. The rules are read from the policy folder at every decision.
     """
     ledger = Ledger(sessions)
-    checks = RedemptionChecks(sessions=sessions, rules=settings.redemption_rules())
+    policies = PolicyBook(settings.policies_dir)
+    rules = RedemptionRulebook(policies, fraud_weights=settings.fraud_weights()).rules
+    checks = RedemptionChecks(sessions=sessions, rules=rules)
     points = PointsActivities(ledger=ledger)
     fulfillment = FulfillmentActivities(partner=partner, sessions=sessions)
     records = RecordActivities(sessions=sessions)
-    refunds = RefundActivities(
-        sessions=sessions, ledger=ledger, policies=PolicyBook(settings.policies_dir)
+    refunds = RefundActivities(sessions=sessions, ledger=ledger, policies=policies)
+    maintenance = MaintenanceActivities(ledger=ledger, sessions=sessions, client=client)
+    holds = HoldSweepActivities(
+        sessions=sessions, ledger=ledger, partner=partner, client=client, policies=policies
     )
-    maintenance = MaintenanceActivities(ledger=ledger)
     webhooks = WebhookActivities(
         sessions=sessions,
         box=SecretBox(settings.webhook_secret),
@@ -161,10 +178,11 @@ def build_activities(
         webhooks.publish_event,
         maintenance.expire_points,
         maintenance.reconcile_ledger,
+        holds.sweep_expired_holds,
     ]
     if agents is not None:
         activities += agent_activities(
-            settings=settings, sessions=sessions, ledger=ledger, agents=agents
+            settings=settings, sessions=sessions, ledger=ledger, agents=agents, rules=rules
         )
     return activities
 
@@ -212,7 +230,11 @@ async def run_worker(settings: Settings) -> None:
         contextlib.closing(agents),
     ):
         activities = build_activities(
-            settings=settings, sessions=make_session_factory(engine), partner=partner, agents=agents
+            settings=settings,
+            sessions=make_session_factory(engine),
+            partner=partner,
+            client=client,
+            agents=agents,
         )
         worker = build_worker(
             client, task_queue=settings.task_queue, activities=activities, executor=executor

@@ -21,6 +21,7 @@ RECORDED = frozenset(
         "points_expiry",
         "reconciliation_completed",
         "reconciliation_failed",
+        "hold_sweep",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.

@@ -33,7 +33,9 @@ from loyalty.contracts.ingestion import INGEST_WORKFLOW, IngestionState, IngestR
 from loyalty.contracts.maintenance import (
     EXPIRE_POINTS_WORKFLOW,
     RECONCILE_WORKFLOW,
+    SWEEP_HOLDS_WORKFLOW,
     ExpiryRequest,
+    HoldSweepRequest,
     ReconcileRequest,
 )
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
@@ -147,7 +149,9 @@ async def record_assisted(harness: AssistedHarness, new_member: MemberFactory) -
     ):
         handle = await harness.start(case("major"))
         await wait_for_status(handle, a.AssistedStatus.AWAITING_APPROVAL)
-        decision = r.ReviewDecision(agent_id="lead-3", reason="checked the ticket")
+        decision = r.ReviewDecision(
+            agent_id="lead-3", reason="checked the ticket", role="support_lead"
+        )
         await handle.execute_update(update, decision, result_type=a.AssistedUpdateResult)
         await handle.result()
         await save(client, name, handle.id)
@@ -182,6 +186,7 @@ async def record_maintenance(
     runs = (
         ("points_expiry", EXPIRE_POINTS_WORKFLOW, ExpiryRequest(requested_by="ops-1")),
         ("reconciliation_completed", RECONCILE_WORKFLOW, ReconcileRequest()),
+        ("hold_sweep", SWEEP_HOLDS_WORKFLOW, HoldSweepRequest()),
     )
     for name, workflow, request in runs:
         workflow_id = unique_id(name)

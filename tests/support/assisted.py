@@ -72,7 +72,7 @@ async def running_agent_worker(
     task_queue = f"test-agents-{uuid.uuid4().hex[:10]}"
     with partner_client(settings) as partner:
         activities = build_activities(
-            settings=settings, sessions=sessions, partner=partner, agents=runtime
+            settings=settings, sessions=sessions, partner=partner, client=client, agents=runtime
         )
         worker = build_worker(
             client, task_queue=task_queue, activities=activities, executor=executor

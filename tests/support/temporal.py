@@ -96,7 +96,11 @@ async def running_worker(
     task_queue = f"test-{uuid.uuid4().hex[:10]}"
     with partner_client(settings) as partner:
         activities = build_activities(
-            settings=settings, sessions=sessions, partner=partner, resolver=dns or FakeDns()
+            settings=settings,
+            sessions=sessions,
+            partner=partner,
+            client=client,
+            resolver=dns or FakeDns(),
         )
         worker = build_worker(
             client,

@@ -11,6 +11,7 @@ once and hands them to the proposal service.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ from loyalty.agents.context import (
     MemberContext,
 )
 from loyalty.domain.guardrail_types import BudgetUsage, CreditHistory, MemberFacts, RewardFacts
+from loyalty.domain.redemption import RedemptionRules
 from loyalty.errors import NotFoundError
 from loyalty.ledger import catalog, discretionary, reads, redemptions
 from loyalty.ledger.repository import Clock, Ledger, utc_now
@@ -100,7 +102,7 @@ class LedgerCaseFacts:
     Args:
         sessions: Session factory of the ledger database.
         ledger: For the member's spendable balance.
-        limits: The redemption-count limits eligibility applies.
+        rules: The redemption rules in force (eligibility's count limits), read per case.
         clock: Source of "now" (windows and tenure are measured from it).
     """
 
@@ -109,12 +111,12 @@ class LedgerCaseFacts:
         *,
         sessions: sessionmaker[Session],
         ledger: Ledger,
-        limits: domain.RedemptionLimits,
+        rules: Callable[[], RedemptionRules],
         clock: Clock = utc_now,
     ) -> None:
         self._sessions = sessions
         self._ledger = ledger
-        self._limits = limits
+        self._rules = rules
         self._clock = clock
 
     def member(self, member_id: str) -> MemberFacts:
@@ -167,7 +169,7 @@ class LedgerCaseFacts:
                 reward=catalog.reward_terms(reward),
                 quantity=1,
                 usage=domain.RedemptionUsage(today=history.today, this_month=history.this_month),
-                limits=self._limits,
+                limits=self._rules().limits,
             )
         )
         facts = RewardFacts(reward_id=reward.id, point_cost=reward.point_cost, active=reward.active)

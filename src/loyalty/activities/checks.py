@@ -10,6 +10,7 @@ Remove them with the patch, once no such run is open.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
@@ -30,6 +31,7 @@ from loyalty.contracts.redemption import (
     RedemptionCheck,
     RedemptionDecision,
     RedemptionRequest,
+    SpendCeiling,
 )
 from loyalty.domain.eligibility import EligibilityResult
 from loyalty.domain.fraud import FraudAssessment
@@ -49,8 +51,13 @@ from loyalty.ledger.repository import Clock, utc_now
 
 class RedemptionChecks:
     def __init__(
-        self, *, sessions: sessionmaker[Session], rules: RedemptionRules, clock: Clock = utc_now
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        rules: Callable[[], RedemptionRules],
+        clock: Clock = utc_now,
     ) -> None:
+        """``rules`` gives the rules in force, read at every decision (policy changes apply)."""
         self._sessions = sessions
         self._rules = rules
         self._clock = clock
@@ -60,7 +67,9 @@ class RedemptionChecks:
     def decide_redemption(self, request: RedemptionRequest) -> RedemptionDecision:
         now = self._clock()
         facts = self._facts(request, redemption_id=activity.info().workflow_id or "", now=now)
-        decision = decide_redemption(facts, self._rules, now=now)
+        rules = self._rules()
+        decision = decide_redemption(facts, rules, now=now)
+        ceiling = rules.points.ceiling(facts.member.tier)
         return RedemptionDecision(
             outcome=decision.outcome.value,
             reasons=list(decision.reasons),
@@ -68,6 +77,8 @@ class RedemptionChecks:
             eligibility=_eligibility(decision.eligibility),
             fraud=_fraud(decision.fraud) if decision.fraud else None,
             price=_price(decision.price) if decision.price else None,
+            ceiling=SpendCeiling(daily=ceiling.daily, monthly=ceiling.monthly),
+            review_timeout_s=rules.review_timeout_s,
         )
 
     # -- runs started before the decide-redemption patch -----------------------
@@ -88,17 +99,17 @@ class RedemptionChecks:
     @activity.defn(name=CHECK_ELIGIBILITY)
     @business_errors
     def check_eligibility(self, check: RedemptionCheck) -> EligibilityVerdict:
-        return _eligibility(eligibility_of(self._legacy_facts(check), self._rules))
+        return _eligibility(eligibility_of(self._legacy_facts(check), self._rules()))
 
     @activity.defn(name=ASSESS_FRAUD)
     @business_errors
     def assess_fraud(self, check: RedemptionCheck) -> FraudVerdict:
-        return _fraud(fraud_of(self._legacy_facts(check), self._rules, now=self._clock()))
+        return _fraud(fraud_of(self._legacy_facts(check), self._rules(), now=self._clock()))
 
     @activity.defn(name=PRICE_OFFER)
     @business_errors
     def price_offer(self, check: RedemptionCheck) -> OfferPrice:
-        return _price(price_of(self._legacy_facts(check), self._rules, now=self._clock()))
+        return _price(price_of(self._legacy_facts(check), self._rules(), now=self._clock()))
 
     def _legacy_facts(self, check: RedemptionCheck) -> RedemptionFacts:
         return self._facts(check, redemption_id=check.redemption_id, now=self._clock())

@@ -21,6 +21,8 @@ from loyalty.contracts.redemption import (
     ReservePoints,
     ReverseCapture,
 )
+from loyalty.contracts.redemption import SpendCeiling as SpendCeilingContract
+from loyalty.domain.limits import SpendCeiling
 from loyalty.errors import NotFoundError
 from loyalty.ledger.repository import Ledger
 from loyalty.ledger.results import EntryResult
@@ -49,6 +51,7 @@ class PointsActivities:
                 reference=request.reference,
                 reward_id=request.reward_id,
                 units=request.units,
+                ceiling=_ceiling(request.ceiling),
             )
         )
 
@@ -102,3 +105,9 @@ class PointsActivities:
                 actor=request.actor,
             )
         )
+
+
+def _ceiling(ceiling: SpendCeilingContract | None) -> SpendCeiling | None:
+    if ceiling is None:
+        return None
+    return SpendCeiling(daily=ceiling.daily, monthly=ceiling.monthly)

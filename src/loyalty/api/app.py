@@ -35,6 +35,7 @@ from loyalty.errors import UnavailableError
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.observability.api_telemetry import ApiTelemetry
 from loyalty.policies.book import PolicyBook
+from loyalty.policies.rules import RedemptionRulebook
 from loyalty.webhooks.secrets import SecretBox
 from loyalty.webhooks.targets import Resolver, resolve_host
 
@@ -69,11 +70,12 @@ def create_app(
     if sessions is None:
         owned_engine = make_engine(settings.database_url)
         sessions = make_session_factory(owned_engine)
+    book = PolicyBook(settings.policies_dir)
     state = ApiState(
         settings=settings,
         sessions=sessions,
-        rules=settings.redemption_rules(),
-        policies=PolicyBook(settings.policies_dir),
+        rules=RedemptionRulebook(book, fraud_weights=settings.fraud_weights()).rules,
+        policies=book,
         limiter=TokenRateLimiter(settings.rate_limit),
         verifier=TokenVerifier(settings),
         secrets=SecretBox(settings.webhook_secret),

@@ -33,7 +33,7 @@ from loyalty.webhooks.targets import Resolver
 class ApiState:
     settings: Settings
     sessions: sessionmaker[Session]
-    rules: RedemptionRules
+    rules: Callable[[], RedemptionRules]  # the rules in force, read per decision
     policies: PolicyBook
     limiter: TokenRateLimiter
     verifier: TokenVerifier

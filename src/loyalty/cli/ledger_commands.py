@@ -8,11 +8,14 @@ from typing import Annotated
 
 import typer
 
+from loyalty.activities.holds import stranded_holds
 from loyalty.cli import context
 from loyalty.cli.output import EXIT_REFUSED, emit, fail, reported_errors
+from loyalty.cli.workflow_commands import exits_without_teardown, run
 from loyalty.config import PROJECT_ROOT
+from loyalty.contracts.maintenance import CLOSED_WORKFLOW_HOLD
 from loyalty.ledger.db import provision
-from loyalty.ledger.results import Balance, EntryView
+from loyalty.ledger.results import Balance, Discrepancy, EntryView
 from loyalty.seed import seed_demo_program
 
 app = typer.Typer(no_args_is_help=True)
@@ -135,13 +138,29 @@ def expire_command(
 
 
 @app.command("reconcile")
+@exits_without_teardown
 def reconcile_command(
     member_id: Annotated[str | None, typer.Option("--member")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Prove projection == sum of entries for every account; exit 1 on any difference."""
+    """Prove every account matches its entries, lots and holds, every reward its stock,
+    and no active hold belongs to a closed workflow; exit 1 on any difference, 4 when
+    Temporal cannot be asked."""
     with reported_errors():
         found = context.ledger().reconcile(member_id=member_id)
+        stranded = run(
+            lambda client: stranded_holds(client, context.sessions(), member_id=member_id),
+            "reconcile",
+        )
+    found += [
+        Discrepancy(
+            subject=f"{hold.member_id} hold {hold.hold_id} of {hold.workflow_id}",
+            check=CLOSED_WORKFLOW_HOLD,
+            projected=hold.points,
+            derived=0,
+        )
+        for hold in stranded
+    ]
     emit(
         found,
         as_json=as_json,
@@ -150,7 +169,7 @@ def reconcile_command(
                 [f"{d.subject}: {d.check} projected {d.projected} derived {d.derived}" for d in f]
             )
             or "reconciled: every account matches its entries, lots and holds;"
-            " every reward its stock"
+            " every reward its stock; no hold outlived its workflow"
         ),
     )
     if found:

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError as PayloadError
 
-from loyalty.errors import LoyaltyError, NotFoundError, ValidationError
+from loyalty.errors import LoyaltyError, NotFoundError, UnavailableError, ValidationError
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
+EXIT_UNAVAILABLE = 4
 
 T = TypeVar("T")
 
@@ -56,6 +57,8 @@ def reported_errors() -> Iterator[None]:
         raise fail(error.message, EXIT_NOT_FOUND) from None
     except ValidationError as error:
         raise fail(error.message, EXIT_BAD_INPUT) from None
+    except UnavailableError as error:
+        raise fail(error.message, EXIT_UNAVAILABLE) from None
     except LoyaltyError as error:
         raise fail(f"{error.message} [{error.code}]", EXIT_REFUSED) from None
 

@@ -18,7 +18,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty.cli import context
-from loyalty.cli.output import EXIT_NOT_FOUND, EXIT_REFUSED, emit, fail, validated
+from loyalty.cli.output import (
+    EXIT_NOT_FOUND,
+    EXIT_REFUSED,
+    EXIT_UNAVAILABLE,
+    emit,
+    fail,
+    validated,
+)
 from loyalty.contracts import redemption as c
 from loyalty.temporal_client import connect, connect_options
 
@@ -29,7 +36,6 @@ P = ParamSpec("P")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 RedemptionArg = Annotated[str, typer.Argument(help="Redemption id (redemption-<request_id>).")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (written to the history).")]
-EXIT_UNAVAILABLE = 4
 
 
 @contextmanager

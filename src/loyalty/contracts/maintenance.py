@@ -7,13 +7,20 @@ so every run is in the Web UI with its input, result or failure.
   to the activity of the same name (``ExpireDue``), so a retried activity
   expires exactly what was due then; result ``ExpirySummary``.
 - ReconcileLedger: input ``ReconcileRequest``; the activity of the same name
-  returns a ``ReconciliationReport``; any discrepancy fails the run with type
-  ``ledger_discrepancy`` and a message naming the accounts.
+  returns a ``ReconciliationReport``; any discrepancy (an active hold of a
+  closed workflow is one) fails the run with type ``ledger_discrepancy`` and a
+  message naming the accounts.
+- SweepExpiredHolds: input ``HoldSweepRequest``; the activity of the same name
+  voids, then releases, every saga hold older than POL-REDEMPTION-001's
+  ``hold_expiry_minutes`` whose workflow is closed, and returns a
+  ``HoldSweepReport`` listing each one; a hold it had to keep fails the run
+  with type ``stranded_holds``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import Field
 
@@ -24,6 +31,11 @@ EXPIRE_POINTS = "ExpirePoints"
 RECONCILE_WORKFLOW = "ReconcileLedger"
 RECONCILE_LEDGER = "ReconcileLedger"
 DISCREPANCY_ERROR = "ledger_discrepancy"
+SWEEP_HOLDS_WORKFLOW = "SweepExpiredHolds"
+SWEEP_HOLDS = "SweepExpiredHolds"
+STRANDED_HOLDS_ERROR = "stranded_holds"
+# The reconciliation check that names an active hold whose workflow is closed.
+CLOSED_WORKFLOW_HOLD = "hold_of_closed_workflow"
 
 
 class ExpiryRequest(Contract):
@@ -57,7 +69,8 @@ class LedgerDiscrepancy(Contract):
     """One projection that disagrees with what explains it (ids and numbers only).
 
     An account check names the member; a stock check (``inventory_vs_holds``)
-    names the reward.
+    names the reward; a ``hold_of_closed_workflow`` names the member, the hold
+    and its workflow (projected: the points still held; derived: 0).
     """
 
     member_id: str | None = None
@@ -65,6 +78,8 @@ class LedgerDiscrepancy(Contract):
     check: str
     projected: int
     derived: int
+    hold_id: int | None = None
+    workflow_id: str | None = None
 
     @property
     def subject(self) -> str:
@@ -86,3 +101,46 @@ class ReconciliationReport(Contract):
         more = f" (and {len(subjects) - limit} more)" if len(subjects) > limit else ""
         plural = "s" if len(subjects) != 1 else ""
         return f"ledger differs in {len(subjects)} {kind}{plural}: {named}{more}"
+
+
+class HoldSweepRequest(Contract):
+    """Input of the SweepExpiredHolds workflow and activity (a schedule starts it)."""
+
+    limit: int = Field(default=500, ge=1, le=10_000, description="Holds examined per run.")
+    requested_by: Identifier = "schedule"
+
+
+class SweptHold(Contract):
+    """One expired hold of a closed workflow, and what the sweeper did with it.
+
+    ``released``: the partner confirmed no live voucher (voided, or never
+    issued) and the points and units went back. ``kept``: the partner could not
+    confirm it (the voucher was used, or the partner is unreachable), so the
+    hold stays for an operator or the next run: points never go back while a
+    live voucher may exist.
+    """
+
+    hold_id: int
+    member_id: str
+    workflow_id: str
+    points: int
+    units: int
+    action: Literal["released", "kept"]
+    reason: str
+
+
+class HoldSweepReport(Contract):
+    expiry_minutes: int
+    holds: list[SweptHold] = Field(default_factory=list)
+
+    @property
+    def kept(self) -> list[SweptHold]:
+        return [hold for hold in self.holds if hold.action == "kept"]
+
+    def summary(self) -> str:
+        """One line: how many were released, and each kept hold with its reason."""
+        released = len(self.holds) - len(self.kept)
+        kept = "; ".join(f"hold {h.hold_id} of {h.workflow_id}: {h.reason}" for h in self.kept[:20])
+        return f"{released} expired holds released, {len(self.kept)} kept" + (
+            f": {kept}" if kept else ""
+        )

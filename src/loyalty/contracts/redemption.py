@@ -128,7 +128,11 @@ class RedemptionRequest(Contract):
     device_id: Identifier | None = None
     requested_by: Identifier = "customer"
     trace_id: str | None = None
-    review_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+    review_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long a fraud review may wait; default: POL-FRAUD-001 in force.",
+    )
     compensation_timeout_s: float = Field(
         default=6 * 3600.0, gt=0, description="How long a compensation retries before an operator."
     )
@@ -323,6 +327,13 @@ class OfferPrice(Contract):
     applied_promotion_ids: list[str] = Field(default_factory=list)
 
 
+class SpendCeiling(Contract):
+    """The most points a member may redeem in a UTC day and in a calendar month."""
+
+    daily: int = Field(gt=0)
+    monthly: int = Field(gt=0)
+
+
 class RedemptionDecision(Contract):
     """Result of DecideRedemption (input: the ``RedemptionRequest`` itself).
 
@@ -331,6 +342,10 @@ class RedemptionDecision(Contract):
         reasons: Why it is refused or reviewed; empty when it proceeds.
         fraud: None when eligibility already refused.
         price: None when the fraud check already refused.
+        ceiling: The member's daily and monthly redemption ceilings in points,
+            which the reservation enforces again under the account lock
+            (None in results recorded before limits were read from policy).
+        review_timeout_s: How long a fraud review may wait (POL-FRAUD-001).
     """
 
     outcome: Literal["proceed", "review", "reject"]
@@ -339,10 +354,16 @@ class RedemptionDecision(Contract):
     eligibility: EligibilityVerdict
     fraud: FraudVerdict | None = None
     price: OfferPrice | None = None
+    ceiling: SpendCeiling | None = None
+    review_timeout_s: float | None = Field(default=None, gt=0)
 
 
 class ReservePoints(Contract):
-    """Hold ``points`` and, with ``reward_id``, ``units`` of its stock, in one transaction."""
+    """Hold ``points`` and, with ``reward_id``, ``units`` of its stock, in one transaction.
+
+    With ``ceiling``, the hold is refused when it would take the member past a
+    daily or monthly redemption ceiling (checked under the account lock).
+    """
 
     member_id: str
     points: int
@@ -350,6 +371,7 @@ class ReservePoints(Contract):
     reference: str
     reward_id: str | None = None
     units: int = Field(default=0, ge=0)
+    ceiling: SpendCeiling | None = None
 
 
 class HoldRef(Contract):

@@ -97,14 +97,15 @@ class RedemptionUsage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RedemptionLimits:
-    """Configured maximum number of redemptions per member (inclusive)."""
+    """Maximum number of redemptions per member (inclusive); ``None``: no such limit."""
 
     per_day: int
-    per_month: int
+    per_month: int | None = None
 
     def __post_init__(self) -> None:
         require_non_negative_points(self.per_day, name="limits.per_day")
-        require_non_negative_points(self.per_month, name="limits.per_month")
+        if self.per_month is not None:
+            require_non_negative_points(self.per_month, name="limits.per_month")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,7 +215,7 @@ def _check_daily_limit(data: EligibilityInput) -> Reason | None:
 
 def _check_monthly_limit(data: EligibilityInput) -> Reason | None:
     limit = data.limits.per_month
-    if data.usage.this_month + 1 <= limit:
+    if limit is None or data.usage.this_month + 1 <= limit:
         return None
     return Reason(
         code=EligibilityCode.MONTHLY_LIMIT_REACHED,

@@ -26,7 +26,7 @@ TIERED_PARAMETERS = (
 )
 
 
-def _require_every_tier(values: TierPoints, *, name: str) -> None:
+def require_every_tier(values: TierPoints, *, name: str) -> None:
     missing = [tier.value for tier in Tier if tier not in values]
     if missing:
         raise ValidationError(f"{name} has no value for tier(s) {', '.join(missing)}")
@@ -76,7 +76,7 @@ class ProgramParameters:
 
     def __post_init__(self) -> None:
         for name in TIERED_PARAMETERS:
-            _require_every_tier(getattr(self, name), name=name)
+            require_every_tier(getattr(self, name), name=name)
         for name in (
             "goodwill_max_per_member_30d",
             "goodwill_daily_budget_points",

@@ -7,8 +7,10 @@ the first that refuses ends the decision:
 
 1. eligibility (every failed rule is reported);
 2. fraud: ``deny`` refuses;
-3. price, then the balance must cover it;
-4. fraud: ``review`` asks a person before anything is reserved.
+3. price, then the redemption limits in points (``loyalty.domain.limits``),
+   then the balance must cover it;
+4. fraud ``review``, or a size or pace the fraud policy sends to review,
+   asks a person before anything is reserved.
 
 A review comes last on purpose: a member who cannot pay is told so at once
 instead of waiting for a reviewer who could only say yes to a refusal.
@@ -37,6 +39,13 @@ from loyalty.domain.fraud import (
     FraudVerdict,
     assess_fraud,
 )
+from loyalty.domain.limits import (
+    PointLimits,
+    ReviewTriggers,
+    Spend,
+    limit_reasons,
+    review_reasons,
+)
 from loyalty.domain.pricing import PriceQuote, PricingInput, price_offer
 from loyalty.domain.promotions import Promotion
 from loyalty.domain.tiers import Tier
@@ -44,7 +53,11 @@ from loyalty.domain.tiers import Tier
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RedemptionHistory:
-    """The member's other redemptions, as eligibility and fraud count them."""
+    """The member's other redemptions, as eligibility, fraud and the limits count them.
+
+    ``spent_today`` and ``spent_this_month`` are points (net of releases and
+    refunds); the other counts are redemptions.
+    """
 
     today: int
     this_month: int
@@ -55,6 +68,8 @@ class RedemptionHistory:
     completed_max_points: int
     known_channels: frozenset[str]
     known_devices: frozenset[str]
+    spent_today: int
+    spent_this_month: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,11 +96,21 @@ class RedemptionFacts:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RedemptionRules:
-    """The configured numbers the decision applies."""
+    """The numbers the decision applies: from the policies in force, fraud weights from settings.
+
+    Attributes:
+        limits: Redemptions per day (a count).
+        points: The limits in points of POL-REDEMPTION-001.
+        review: What POL-FRAUD-001 sends to a person whatever the score.
+        review_timeout_s: How long a fraud review may wait (POL-FRAUD-001).
+    """
 
     limits: RedemptionLimits
     fraud: FraudThresholds
     tier_discount_percent: Mapping[Tier, int]
+    points: PointLimits
+    review: ReviewTriggers
+    review_timeout_s: float
     promotions: tuple[Promotion, ...] = ()
 
 
@@ -132,11 +157,22 @@ def decide_redemption(
         reasons = ("fraud check denied the redemption", *fraud_reasons)
         return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud)
     price = price_of(facts, rules, now=now)
+    broken = limit_reasons(_spend(facts, price), rules.points)
+    if broken:
+        reasons = tuple(reason.message for reason in broken)
+        return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud, price)
     if facts.available < price.total:
         reasons = (f"insufficient points: {facts.available} available, {price.total} required",)
         return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud, price)
-    if fraud.verdict is FraudVerdict.REVIEW:
-        return _decision(Outcome.REVIEW, fraud_reasons, facts, eligibility, fraud, price)
+    triggered = review_reasons(
+        facts.unit_cost * facts.quantity,
+        account_age_days=_account_age_days(facts, now),
+        in_last_24h=facts.history.last_day,
+        triggers=rules.review,
+    )
+    if fraud.verdict is FraudVerdict.REVIEW or triggered:
+        reasons = (*fraud_reasons, *triggered)
+        return _decision(Outcome.REVIEW, reasons, facts, eligibility, fraud, price)
     return _decision(Outcome.PROCEED, (), facts, eligibility, fraud, price)
 
 
@@ -171,7 +207,7 @@ def fraud_of(
             known_channels=history.known_channels,
             device_id=facts.device_id,
             known_devices=history.known_devices,
-            account_age_days=(now.date() - facts.joined_on).days,
+            account_age_days=_account_age_days(facts, now),
         ),
         rules.fraud,
     )
@@ -189,6 +225,20 @@ def price_of(facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime
             priced_at=now,
         )
     )
+
+
+def _spend(facts: RedemptionFacts, price: PriceQuote) -> Spend:
+    return Spend(
+        tier=facts.member.tier,
+        size=facts.unit_cost * facts.quantity,
+        price=price.total,
+        spent_today=facts.history.spent_today,
+        spent_this_month=facts.history.spent_this_month,
+    )
+
+
+def _account_age_days(facts: RedemptionFacts, now: dt.datetime) -> int:
+    return (now.date() - facts.joined_on).days
 
 
 def _decision(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.domain.redemption import RedemptionHistory
 from loyalty.errors import NotFoundError
+from loyalty.ledger import spend
 from loyalty.ledger.models import Redemption
 
 # Redemptions that count against limits and velocity: everything not refused.
@@ -92,6 +93,7 @@ def member_history(
     devices = session.scalars(
         select(Redemption.device_id).where(*mine, Redemption.device_id.is_not(None)).distinct()
     ).all()
+    redeemed = spend.redeemed_points(session, member_id=member_id, now=now)
     return RedemptionHistory(
         today=row[0],
         this_month=row[1],
@@ -102,4 +104,6 @@ def member_history(
         completed_max_points=int(row[6]),
         known_channels=frozenset(channels),
         known_devices=frozenset(d for d in devices if d),
+        spent_today=redeemed.today,
+        spent_this_month=redeemed.this_month,
     )

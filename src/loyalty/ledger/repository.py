@@ -20,14 +20,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.domain.limits import SpendCeiling, ceiling_reasons
 from loyalty.errors import (
     HoldCancelledError,
     IdempotencyConflictError,
     InvalidStateError,
+    LimitExceededError,
     NotFoundError,
     ValidationError,
 )
-from loyalty.ledger import lots, reads, reconcile, stock
+from loyalty.ledger import lots, reads, reconcile, spend, stock
 from loyalty.ledger.idempotency import (
     entry_by_key,
     find_replay,
@@ -112,11 +114,17 @@ class Ledger:
         reference: str = "",
         reward_id: str | None = None,
         units: int = 0,
+        ceiling: SpendCeiling | None = None,
     ) -> EntryResult:
         """Reserve ``points`` from the oldest-expiring unexpired lots, and ``units`` of stock.
 
+        With ``ceiling``, refuse a hold that would take the member's redeemed
+        points (``loyalty.ledger.spend``) past it; the account lock makes the
+        check and the hold one step, so racing redemptions cannot both fit.
+
         Raises:
             HoldCancelledError: a release already came for this key (the saga gave up).
+            LimitExceededError: the hold would pass the daily or monthly ceiling.
             InsufficientPointsError: the member cannot cover ``points``.
             OutOfStockError: the reward has fewer than ``units`` left.
         """
@@ -135,6 +143,8 @@ class Ledger:
                     f"hold {idempotency_key} was released before it was made",
                     reasons=["the redemption was cancelled before its points were reserved"],
                 )
+            if ceiling is not None:
+                _check_ceiling(op.session, member_id, points, ceiling, now=self._clock())
             taken = lots.consume(op.session, member_id, points, self._clock())
             if reward_id is not None and units:
                 stock.take(op.session, reward_id=reward_id, units=units)
@@ -420,6 +430,18 @@ def _release(op: _Operation, hold: Hold, *, reason: str) -> EntryResult:
     stock.give_back(op.session, hold)
     hold.status = "released"
     return op.post("release", hold.points, -hold.points, hold_id=hold.id, reason=reason)
+
+
+def _check_ceiling(
+    session: Session, member_id: str, points: int, ceiling: SpendCeiling, *, now: dt.datetime
+) -> None:
+    spent = spend.redeemed_points(session, member_id=member_id, now=now)
+    broken = ceiling_reasons(
+        points, spent_today=spent.today, spent_this_month=spent.this_month, ceiling=ceiling
+    )
+    if broken:
+        messages = [reason.message for reason in broken]
+        raise LimitExceededError(messages[0], reasons=messages)
 
 
 def _tombstone(op: _Operation, hold_key: str, *, reason: str) -> None:

@@ -21,6 +21,7 @@ from loyalty.policies.parameters import build_approval_rules, build_program_para
 
 EXPIRY_POLICY = "POL-EXPIRY-001"
 REFUND_POLICY = "POL-REFUND-001"
+REDEMPTION_POLICY = "POL-REDEMPTION-001"
 DEFAULT_CREDIT_EXPIRY_MONTHS = 24
 
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -81,6 +82,17 @@ class PolicyBook:
             auto_max_points=parameter(current, REFUND_POLICY, "auto_reversal_max_points"),
             approval_hours=parameter(current, REFUND_POLICY, "refund_processing_hours"),
         )
+
+    def hold_expiry_minutes(self, *, today: dt.date | None = None) -> int:
+        """POL-REDEMPTION-001: minutes after which an uncaptured hold is released.
+
+        Raises:
+            ValidationError: the policy or its positive ``hold_expiry_minutes`` is missing.
+        """
+        minutes = parameter(self.in_force(today=today), REDEMPTION_POLICY, "hold_expiry_minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+            raise ValidationError(f"{REDEMPTION_POLICY} needs a positive hold_expiry_minutes")
+        return minutes
 
     def approval_rules(self, *, today: dt.date | None = None) -> ApprovalRules:
         """Who may approve an assisted case, and when two must (POL-APPROVAL-001 in force)."""

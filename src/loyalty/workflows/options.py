@@ -11,6 +11,8 @@
 - best effort: record and notify; a few tries, then move on.
 - propose: a chat model may take a while and fail transiently; a few slow retries
   (a retry after the proposal was logged returns the logged one).
+- sweep: the hold sweeper examines up to hundreds of holds in one activity and
+  heartbeats after each; a schedule starts the next run anyway.
 - ingest: embedding the corpus takes seconds to minutes; the activity heartbeats
   after each policy, so a dead worker is noticed within the heartbeat timeout.
 Business refusals are non-retryable application errors, so none of these
@@ -74,4 +76,6 @@ COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 30, 8))
 PATIENT_COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 300, 0))
 BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))
 PROPOSE = StepOptions(timedelta(minutes=2), _retry(2, 30, 5))
+# The hold sweeper: one activity over many holds, heartbeating after each.
+SWEEP = StepOptions(timedelta(minutes=15), _retry(5, 300, 5), heartbeat=timedelta(minutes=2))
 INGEST = StepOptions(timedelta(minutes=30), _retry(2, 60, 5), heartbeat=timedelta(minutes=2))

@@ -125,13 +125,14 @@ class RedemptionWorkflow:
     async def _redeem(self) -> None:
         await self._record()
         if workflow.patched(DECIDE_REDEMPTION_PATCH):
-            points = await self._decide()
+            decision = await self._decide()
+            assert decision.price is not None  # proceed and review are priced
+            await self._reserve_fulfill_capture(decision.price.total, decision.ceiling)
         else:
-            points = await self._check_step_by_step()
-        await self._reserve_fulfill_capture(points)
+            await self._reserve_fulfill_capture(await self._check_step_by_step(), None)
 
-    async def _decide(self) -> int:
-        """One activity reads the facts and runs the domain's decision; returns the price.
+    async def _decide(self) -> act.RedemptionDecision:
+        """One activity reads the facts and runs the domain's decision; a refusal ends here.
 
         The state still shows the four logical checks, in the order they ran.
         """
@@ -155,9 +156,8 @@ class RedemptionWorkflow:
         if decision.outcome == "reject":
             raise Ended(decision.reasons, status=RedemptionStatus.REJECTED)
         if decision.outcome == "review":
-            await self._await_review(decision.reasons)
-        assert decision.price is not None  # proceed and review are priced
-        return decision.price.total
+            await self._await_review(decision.reasons, decision.review_timeout_s)
+        return decision
 
     async def _check_step_by_step(self) -> int:
         """Runs started before the decide-redemption patch: one activity per check."""
@@ -191,7 +191,7 @@ class RedemptionWorkflow:
                 status=RedemptionStatus.REJECTED,
             )
         if fraud.verdict == "review":
-            await self._await_review(fraud.reasons)
+            await self._await_review(fraud.reasons, None)
         price = await self._step(Step.PRICE_OFFER, act.PRICE_OFFER, check, act.OfferPrice, CHECK)
         self._state.points, self._state.breakdown = price.total, price.lines
         if balance.available < price.total:
@@ -201,7 +201,7 @@ class RedemptionWorkflow:
             )
         return price.total
 
-    async def _reserve_fulfill_capture(self, points: int) -> None:
+    async def _reserve_fulfill_capture(self, points: int, ceiling: act.SpendCeiling | None) -> None:
         hold_key = self._key(Step.RESERVE_POINTS)
         self._compensations.register(
             Step.RELEASE_POINTS,
@@ -223,6 +223,7 @@ class RedemptionWorkflow:
                 reference=self._state.redemption_id,
                 reward_id=self._request.reward_id,
                 units=self._request.quantity,
+                ceiling=ceiling,
             ),
             act.PointsMoved,
             LEDGER,
@@ -284,7 +285,11 @@ class RedemptionWorkflow:
         )
         await self._finish(RedemptionStatus.COMPLETED, "redemption.completed")
 
-    async def _await_review(self, reasons: list[str]) -> None:
+    async def _await_review(self, reasons: list[str], policy_timeout_s: float | None) -> None:
+        """Wait for a person; the request's timeout wins over the policy's, and none refuses."""
+        timeout_s = self._request.review_timeout_s or policy_timeout_s
+        if timeout_s is None:  # fail closed: a review nobody must answer is never started
+            raise Ended(["no fraud review timeout is in force"], status=RedemptionStatus.REJECTED)
         self._state.reasons.extend(reasons)
         self._set_status(RedemptionStatus.AWAITING_APPROVAL, Step.AWAIT_REVIEW)
         await self._record()
@@ -292,7 +297,7 @@ class RedemptionWorkflow:
         try:
             await workflow.wait_condition(
                 lambda: self._review is not None or self._cancel is not None,
-                timeout=timedelta(seconds=self._request.review_timeout_s),
+                timeout=timedelta(seconds=timeout_s),
             )
         except TimeoutError:
             self._state.review_outcome = "timed_out"

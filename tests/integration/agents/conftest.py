@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,8 +38,8 @@ from loyalty.policies.parameters import load_program_parameters
 from tests.support import temporal as support
 from tests.support.assisted import AssistedHarness, running_agent_worker
 from tests.support.partner_simulator import PartnerSimulator
+from tests.support.policies import POLICIES
 
-POLICIES = Path(__file__).resolve().parents[3] / "policies"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 

@@ -8,7 +8,6 @@ runs on a copy of the policy folder whose POL-APPROVAL-001 lowers it to 500
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,22 +27,11 @@ from loyalty.contracts.assisted import (
 )
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, unique_id
-from tests.integration.agents.conftest import POLICIES, AssistedFactory
+from tests.integration.agents.conftest import AssistedFactory
 from tests.support.assisted import AssistedHarness, wait_for_status
+from tests.support.policies import policies_with
 
 REQUESTER = "agent-7"
-
-
-def _lowered_policies(target: Path) -> Path:
-    shutil.copytree(POLICIES, target)
-    approval = target / "human-approval.md"
-    text = approval.read_text()
-    approval.write_text(
-        text.replace(
-            "second_approver_threshold_points: 10000", "second_approver_threshold_points: 500"
-        )
-    )
-    return target
 
 
 @pytest.fixture
@@ -51,7 +39,9 @@ async def lowered(
     tmp_path: Path, assisted_factory: AssistedFactory
 ) -> AsyncIterator[AssistedHarness]:
     """A worker whose POL-APPROVAL-001 asks for a second approver above 500 points."""
-    policies = _lowered_policies(tmp_path / "policies")
+    policies = policies_with(
+        tmp_path / "policies", {"human-approval.md": {"second_approver_threshold_points": 500}}
+    )
     async with assisted_factory(settings={"policies_dir": policies}) as harness:
         yield harness
 

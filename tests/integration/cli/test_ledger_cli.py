@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,31 @@ def test_accrue_balance_and_ledger_as_json(
     assert json.loads(balance.stdout)["available"] == 350
     entries = json.loads(run_cli(database_url, "ledger", member, "--json").stdout)
     assert [e["kind"] for e in entries] == ["accrue", "accrue"]
-    assert run_cli(database_url, "reconcile", "--member", member).returncode == 0
+
+
+def test_reconcile_without_temporal_exits_4_naming_what_it_could_not_check(
+    database_url: str, new_member: MemberFactory
+) -> None:
+    """Whether a hold outlived its workflow only Temporal can say: no answer is no proof."""
+    member = new_member(points=100)
+    env = {**os.environ, "DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING"}
+    env["LOYALTY_TEMPORAL_ADDRESS"] = f"127.0.0.1:{closed_port()}"
+    done = subprocess.run(
+        [str(LOYALTY), "reconcile", "--member", member],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 4, done.stderr
+    assert "cannot reach Temporal" in done.stderr
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from tests.support.members import funded_member
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import SagaHarness, running_worker
 
-EXPIRY, RECONCILIATION = JOBS
+EXPIRY, RECONCILIATION, SWEEPER = JOBS
 
 
 @pytest.fixture(scope="module")
@@ -178,9 +178,10 @@ async def test_workers_create_the_schedules_once_and_keep_an_operators_pause(
     await client.get_schedule_handle(jobs[0].schedule_id).pause(note="ledger maintenance")
     assert await ensure_schedules(client, task_queue="q2", jobs=jobs) == []
 
-    expiry, reconciliation = await describe_schedules(client, jobs=jobs)
+    expiry, reconciliation, sweeper = await describe_schedules(client, jobs=jobs)
     assert expiry.exists and expiry.paused and expiry.last_run_at is None
     assert reconciliation.exists and not reconciliation.paused
+    assert sweeper.exists and sweeper.cron == "*/5 * * * *"
     now = dt.datetime.now(dt.UTC)
     assert reconciliation.next_run_at is not None
     assert now < reconciliation.next_run_at <= now + dt.timedelta(hours=1)

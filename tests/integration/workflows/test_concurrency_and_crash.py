@@ -18,15 +18,18 @@ from loyalty.ledger.reconcile import reconcile_stock
 from loyalty.ledger.repository import Ledger
 from tests.conftest import HarnessFactory, MemberFactory, RewardFactory, unique_id
 from tests.support.partner_simulator import PartnerSimulator
+from tests.support.policies import LOOSE_COUNTS, policies_with
 from tests.support.redemptions import ledger_kinds, redemption_request, wait_for
 from tests.support.temporal import RELAXED_FRAUD, SagaHarness
 
 
 async def test_thirty_concurrent_redemptions_never_overdraw(
-    saga_factory: HarnessFactory, ledger: Ledger, new_member: MemberFactory
+    saga_factory: HarnessFactory, ledger: Ledger, new_member: MemberFactory, tmp_path: Path
 ) -> None:
     member = new_member(points=10_000)  # silver: R-GIFT-10 costs 950, so 10 fit
-    async with saga_factory(daily_redemption_limit=100, monthly_redemption_limit=100) as saga:
+    # Balance, not the count limits, must be what stops them: publish looser ones.
+    policies = policies_with(tmp_path / "policies", LOOSE_COUNTS)
+    async with saga_factory(policies_dir=policies) as saga:
         handles = await asyncio.gather(*(saga.start(redemption_request(member)) for _ in range(30)))
         states = await asyncio.gather(*(h.result() for h in handles))
 

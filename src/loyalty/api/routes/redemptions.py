@@ -64,7 +64,6 @@ async def create_redemption(
         channel=principal.channel,
         requested_by=principal.subject,
         trace_id=request_id,
-        review_timeout_s=state.settings.fraud_review_timeout_s,
     )
     memo = {"trace_id": request_id, "requested_by": principal.subject}
     scope = IdScope.MEMBER if principal.is_customer else IdScope.STAFF
@@ -113,7 +112,7 @@ async def validate_redemption(
     return await run_in_threadpool(
         lambda: dry_run.validate(
             state.sessions,
-            state.rules,
+            state.rules(),
             body,
             channel=principal.channel,
             for_customer=principal.is_customer,
