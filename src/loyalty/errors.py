@@ -17,6 +17,8 @@ but ``UnavailableError``.
      │    ├── NotEligibleError
      │    ├── FraudDeniedError
      │    ├── OutOfStockError
+     │    ├── LimitExceededError
+     │    ├── CapReachedError
      │    └── partners.PartnerRejectedError  the partner said no
      ├── InvalidStateError             the target exists but is in the wrong state
      │    │                            (hold already captured, refund beyond capture, ...)
@@ -86,6 +88,12 @@ class FraudDeniedError(BusinessRefusal):
 
 class OutOfStockError(BusinessRefusal):
     code = "out_of_stock"
+
+
+class CapReachedError(BusinessRefusal):
+    """A discretionary credit would pass a member's cap or the program's budget (POL-BUDGET-001)."""
+
+    code = "cap_reached"
 
 
 class LimitExceededError(BusinessRefusal):

@@ -102,6 +102,7 @@ def agent_activities(
     ledger: Ledger,
     agents: AgentRuntime,
     rules: Callable[[], RedemptionRules],
+    policies: PolicyBook,
 ) -> list[Callable[..., Any]]:
     """The assisted-case and ingestion activities, sharing the process's one agent runtime."""
     service = ProposalService(
@@ -110,13 +111,15 @@ def agent_activities(
         context=LedgerMemberContext(sessions=sessions, ledger=ledger),
         facts=LedgerCaseFacts(sessions=sessions, ledger=ledger, rules=rules),
     )
-    proposals = ProposalActivities(proposals=service, ledger=ledger)
-    policies = PolicyActivities(runtime=agents)
+    proposals = ProposalActivities(
+        proposals=service, ledger=ledger, caps=lambda purpose: policies.credit_limits(purpose)
+    )
+    ingestion = PolicyActivities(runtime=agents)
     return [
         proposals.propose_reward,
         proposals.record_decision,
         proposals.grant_goodwill_credit,
-        policies.ingest_policies,
+        ingestion.ingest_policies,
     ]
 
 
@@ -182,7 +185,12 @@ def build_activities(
     ]
     if agents is not None:
         activities += agent_activities(
-            settings=settings, sessions=sessions, ledger=ledger, agents=agents, rules=rules
+            settings=settings,
+            sessions=sessions,
+            ledger=ledger,
+            agents=agents,
+            rules=rules,
+            policies=policies,
         )
     return activities
 

@@ -4,11 +4,13 @@ Adapters over :class:`loyalty.agents.service.ProposalService` and the ledger:
 ``ProposeReward`` turns the service's report into the workflow's payload,
 ``RecordDecision`` logs the final decision, and ``GrantGoodwillCredit`` posts
 an ``adjust`` credit marked as assisted (``loyalty.ledger.discretionary``),
-idempotent on ``<workflow_id>:credit``.
+idempotent on ``<workflow_id>:credit``, after the ledger checked the member's
+cap and the program's budgets again under its locks (refused: ``cap_reached``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, fields
 
 from temporalio import activity
@@ -36,6 +38,8 @@ from loyalty.contracts.assisted import (
     VerdictReason,
     VerdictView,
 )
+from loyalty.domain.approvals import SYSTEM_APPROVER
+from loyalty.domain.credit_caps import CreditLimits, CreditPurpose
 from loyalty.domain.guardrail_types import CasePurpose, GuardrailInput, GuardrailVerdict
 from loyalty.domain.program import TIERED_PARAMETERS, ProgramParameters
 from loyalty.ledger.discretionary import credit_reason
@@ -43,9 +47,18 @@ from loyalty.ledger.repository import Ledger
 
 
 class ProposalActivities:
-    def __init__(self, *, proposals: ProposalService, ledger: Ledger) -> None:
+    """``caps`` reads a purpose's caps from the policies in force when a credit posts."""
+
+    def __init__(
+        self,
+        *,
+        proposals: ProposalService,
+        ledger: Ledger,
+        caps: Callable[[CreditPurpose], CreditLimits],
+    ) -> None:
         self._proposals = proposals
         self._ledger = ledger
+        self._caps = caps
 
     @activity.defn(name=PROPOSE_REWARD)
     @business_errors
@@ -84,13 +97,16 @@ class ProposalActivities:
     @activity.defn(name=GRANT_GOODWILL_CREDIT)
     @business_errors
     def grant_goodwill_credit(self, request: GrantGoodwillCredit) -> CreditGranted:
+        purpose = CreditPurpose(request.purpose)
         entry = self._ledger.adjust(
             member_id=request.member_id,
             points=request.points,
-            reason=credit_reason(request.purpose, request.decision_id),
+            reason=credit_reason(purpose, request.decision_id),
             actor=request.approver,
             idempotency_key=request.idempotency_key,
             expires_at=request.expires_at,
+            caps=self._caps(purpose),
+            approved_by_person=request.approver != SYSTEM_APPROVER,
         )
         return CreditGranted(
             entry_id=entry.entry_id, available_after=entry.available_after, replayed=entry.replayed

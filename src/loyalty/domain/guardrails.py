@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loyalty.domain.credit_caps import CreditPurpose, daily_budget_breach, frequency_breach
 from loyalty.domain.eligibility import EligibilityResult
 from loyalty.domain.guardrail_types import (
     CHURN_RISK_SEGMENT,
@@ -238,24 +239,24 @@ def _check_credit(data: GuardrailInput, points: int, findings: _Findings) -> int
 
 
 def _check_goodwill_frequency(data: GuardrailInput, findings: _Findings) -> None:
-    limit = data.parameters.goodwill_max_per_member_30d
-    used = data.history.goodwill_credits_30d
-    if used + 1 > limit:
-        findings.reject(
-            GuardrailCode.FREQUENCY_CAP_REACHED,
-            f"Member already received {used} goodwill credit(s) in 30 days (limit {limit}).",
-        )
+    breach = frequency_breach(
+        CreditPurpose.GOODWILL,
+        data.history.goodwill_credits_30d,
+        data.parameters.goodwill_max_per_member_30d,
+    )
+    if breach:
+        findings.reject(GuardrailCode.FREQUENCY_CAP_REACHED, breach)
 
 
 def _check_retention(data: GuardrailInput, findings: _Findings) -> None:
     params, member = data.parameters, data.member
-    used = data.history.retention_offers_90d
-    if used + 1 > params.retention_offer_max_per_member_90d:
-        findings.reject(
-            GuardrailCode.FREQUENCY_CAP_REACHED,
-            f"Member already received {used} retention offer(s) in 90 days "
-            f"(limit {params.retention_offer_max_per_member_90d}).",
-        )
+    breach = frequency_breach(
+        CreditPurpose.RETENTION,
+        data.history.retention_offers_90d,
+        params.retention_offer_max_per_member_90d,
+    )
+    if breach:
+        findings.reject(GuardrailCode.FREQUENCY_CAP_REACHED, breach)
     if CHURN_RISK_SEGMENT not in member.segments:
         findings.reject(
             GuardrailCode.NOT_IN_SEGMENT, "Retention offers are for churn-risk members only."
@@ -271,17 +272,16 @@ def _check_retention(data: GuardrailInput, findings: _Findings) -> None:
 def _check_budget(data: GuardrailInput, value: int, findings: _Findings) -> None:
     params = data.parameters
     if data.purpose is CasePurpose.RETENTION:
+        purpose = CreditPurpose.RETENTION
         budget, used = params.retention_daily_budget_points, data.budget.retention_points_today
     else:
+        purpose = CreditPurpose.GOODWILL
         budget, used = params.goodwill_daily_budget_points, data.budget.goodwill_points_today
-    if used + value > budget:
-        # POL-BUDGET-001: over the day's cap a credit is queued for a
-        # supervisor (against the next day's budget), never posted automatically.
-        findings.ask_approval(
-            GuardrailCode.DAILY_BUDGET_EXHAUSTED,
-            f"{used} of {budget} daily {data.purpose.value} points already granted; "
-            f"{value} more would exceed the budget.",
-        )
+    breach = daily_budget_breach(purpose, used, budget, value)
+    if breach:
+        # POL-BUDGET-001: over the day's cap a credit is never posted automatically;
+        # it waits for a supervisor (and the ledger checks the budget again at posting).
+        findings.ask_approval(GuardrailCode.DAILY_BUDGET_EXHAUSTED, breach)
 
 
 def _check_redemption(data: GuardrailInput, points: int | None, findings: _Findings) -> int | None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.domain.credit_caps import CreditLimits
 from loyalty.domain.limits import SpendCeiling, ceiling_reasons
 from loyalty.errors import (
     HoldCancelledError,
@@ -29,7 +30,7 @@ from loyalty.errors import (
     NotFoundError,
     ValidationError,
 )
-from loyalty.ledger import lots, reads, reconcile, spend, stock
+from loyalty.ledger import discretionary, lots, reads, reconcile, spend, stock
 from loyalty.ledger.idempotency import (
     entry_by_key,
     find_replay,
@@ -263,8 +264,18 @@ class Ledger:
         actor: str,
         idempotency_key: str,
         expires_at: dt.datetime | None = None,
+        caps: CreditLimits | None = None,
+        approved_by_person: bool = False,
     ) -> EntryResult:
-        """A manual correction: a credit needs ``expires_at``; a debit spends FIFO."""
+        """A manual correction: a credit needs ``expires_at``; a debit spends FIFO.
+
+        With ``caps`` (an assisted goodwill or retention credit, whose ``reason``
+        carries its marker), the member's cap and the program's budgets are
+        checked under the account and budget locks before it posts.
+
+        Raises:
+            CapReachedError: the credit would pass a cap in ``caps``.
+        """
         if isinstance(points, bool) or not isinstance(points, int) or points == 0:
             raise ValidationError(f"points must be a non-zero integer, got {points!r}")
         if not reason.strip() or not actor.strip():
@@ -275,6 +286,15 @@ class Ledger:
         with self._transaction(member_id, idempotency_key, request) as op:
             if op.replay:
                 return op.replay
+            if caps is not None:
+                discretionary.check_grant(
+                    op.session,
+                    member_id=member_id,
+                    points=points,
+                    limits=caps,
+                    now=self._clock(),
+                    approved_by_person=approved_by_person,
+                )
             if points > 0 and expires_at is not None:
                 lot = op.new_lot(points, expires_at)
                 return op.post(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loyalty.domain.approvals import ApprovalRules
+from loyalty.domain.credit_caps import CreditLimits, CreditPurpose
 from loyalty.domain.program import ProgramParameters
 from loyalty.domain.refunds import RefundRules
 from loyalty.errors import ValidationError
@@ -22,6 +23,7 @@ from loyalty.policies.parameters import build_approval_rules, build_program_para
 EXPIRY_POLICY = "POL-EXPIRY-001"
 REFUND_POLICY = "POL-REFUND-001"
 REDEMPTION_POLICY = "POL-REDEMPTION-001"
+BUDGET_POLICY = "POL-BUDGET-001"
 DEFAULT_CREDIT_EXPIRY_MONTHS = 24
 
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -81,6 +83,27 @@ class PolicyBook:
             window_days=parameter(current, REFUND_POLICY, "redemption_cancel_window_days"),
             auto_max_points=parameter(current, REFUND_POLICY, "auto_reversal_max_points"),
             approval_hours=parameter(current, REFUND_POLICY, "refund_processing_hours"),
+        )
+
+    def credit_limits(
+        self, purpose: CreditPurpose, *, today: dt.date | None = None
+    ) -> CreditLimits:
+        """The caps a goodwill or retention credit must fit when it is posted.
+
+        The per-member cap and the daily budget are the guardrails' own numbers;
+        the monthly budget is POL-BUDGET-001's, checked only at posting.
+        """
+        current = self.in_force(today=today)
+        params = build_program_parameters(current)
+        if purpose is CreditPurpose.RETENTION:
+            per_member = params.retention_offer_max_per_member_90d
+            daily = params.retention_daily_budget_points
+        else:
+            per_member = params.goodwill_max_per_member_30d
+            daily = params.goodwill_daily_budget_points
+        monthly = parameter(current, BUDGET_POLICY, f"{purpose.value}_monthly_budget_points")
+        return CreditLimits(
+            purpose=purpose, per_member=per_member, daily_budget=daily, monthly_budget=monthly
         )
 
     def hold_expiry_minutes(self, *, today: dt.date | None = None) -> int:

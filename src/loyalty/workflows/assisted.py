@@ -72,6 +72,10 @@ T = TypeVar("T", bound=BaseModel)
 # Runs started before this patch named the child ``redemption-assisted-<id>``, an id a
 # customer could squat; newer runs put it in the system scope (issue 10 item 5).
 SCOPED_CHILD_ID_PATCH = "scoped-child-redemption-id"
+# Runs started before this patch failed a case whose credit the ledger refused; newer
+# runs reject it with the reason, since a cap or budget the ledger re-checks (issue 9
+# item 6) is a business answer, not a fault.
+CREDIT_REFUSAL_PATCH = "credit-refusal-rejects"
 
 
 @workflow.defn(name=ASSISTED_WORKFLOW)
@@ -278,8 +282,11 @@ class AssistedRedemptionWorkflow:
         result: type[T],
         options: StepOptions,
     ) -> T:
-        """A refused proposal rejects the case; any other failure fails it."""
-        refused = AssistedStatus.REJECTED if step == AssistedStep.PROPOSE else AssistedStatus.FAILED
+        """A refused proposal or credit rejects the case; any other failure fails it."""
+        refusal_rejects = step == AssistedStep.PROPOSE or (
+            step == AssistedStep.GRANT_CREDIT and workflow.patched(CREDIT_REFUSAL_PATCH)
+        )
+        refused = AssistedStatus.REJECTED if refusal_rejects else AssistedStatus.FAILED
         return await self._saga.step(
             step, activity, argument, result, options, refused=refused, failed=AssistedStatus.FAILED
         )
