@@ -15,6 +15,7 @@ RECORDED = frozenset(
         "assisted_auto_executed",
         "assisted_approved",
         "assisted_rejected",
+        "assisted_credit_refused",
         "proposal",
         "ingestion",
         "webhook_delivery",
@@ -31,6 +32,10 @@ KEPT = frozenset(
     set(_FIRST)
     | {f"durable_fanout_{name}" for name in (*_FIRST, "refund")}
     | {"scoped_child_assisted_redemption"}
+    | {
+        f"before_credit_refusal_patch_{name}"
+        for name in ("assisted_auto_executed", "assisted_approved")
+    }
     | {
         f"before_{patch}_patch_{name}"
         for patch in ("decide", "safe_cancellation")

@@ -156,6 +156,8 @@ async def record_assisted(harness: AssistedHarness, new_member: MemberFactory) -
         await handle.result()
         await save(client, name, handle.id)
 
+    await record_credit_refused(harness, new_member)
+
     proposal = a.ProposalCase(
         request_id=unique_id("proposal"),
         member_id=new_member(points=100),
@@ -177,6 +179,29 @@ async def record_assisted(harness: AssistedHarness, new_member: MemberFactory) -
         result_type=IngestionState,
     )
     await save(client, "ingestion", ingestion_id)
+
+
+async def record_credit_refused(harness: AssistedHarness, new_member: MemberFactory) -> None:
+    """A case approved after two other credits filled the member's goodwill cap."""
+    member = new_member(points=100)
+
+    def case(severity: str) -> a.AssistedRequest:
+        return a.AssistedRequest(
+            request_id=unique_id("case"),
+            member_id=member,
+            reason="parcel delivered late",
+            severity=severity,  # type: ignore[arg-type]
+            requested_by="agent-7",
+        )
+
+    waiting = await harness.start(case("major"))
+    await wait_for_status(waiting, a.AssistedStatus.AWAITING_APPROVAL)
+    for _ in range(2):
+        assert (await harness.run(case("minor"))).status == a.AssistedStatus.COMPLETED
+    decision = r.ReviewDecision(agent_id="lead-3", reason="checked", role="support_lead")
+    await waiting.execute_update(a.UPDATE_APPROVE, decision, result_type=a.AssistedUpdateResult)
+    assert (await waiting.result()).status == a.AssistedStatus.REJECTED
+    await save(harness.client, "assisted_credit_refused", waiting.id)
 
 
 async def record_maintenance(
