@@ -36,6 +36,7 @@ def check_run(
     budget: BudgetUsage,
     reward: RewardFacts | None = None,
     eligibility: EligibilityResult | None = None,
+    requested_reward_id: str | None = None,
 ) -> tuple[GuardrailInput, GuardrailVerdict]:
     """Apply the guardrails to a run; citations are checked against ``run.retrieved``.
 
@@ -52,6 +53,7 @@ def check_run(
         budget=budget,
         reward=reward,
         eligibility=eligibility,
+        requested_reward_id=requested_reward_id,
     )
     return data, evaluate_proposal(data)
 

@@ -165,6 +165,7 @@ class ProposalService:
             budget=self._facts.budget(),
             reward=reward,
             eligibility=eligibility,
+            requested_reward_id=case.reward_id,
         )
         with self._sessions.begin() as session:
             record_proposal(

@@ -66,6 +66,7 @@ class GuardrailCode(StrEnum):
     NOT_ELIGIBLE = "not_eligible"
     OUTSIDE_REDEMPTION_RANGE = "outside_redemption_range"
     INSUFFICIENT_POINTS = "insufficient_points"
+    REWARD_SWAPPED = "reward_swapped"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +138,8 @@ class GuardrailInput:
     budget: BudgetUsage
     reward: RewardFacts | None = None
     eligibility: EligibilityResult | None = None
+    # The reward the support agent asked for, if any: a proposal naming another needs a person.
+    requested_reward_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

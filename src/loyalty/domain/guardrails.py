@@ -298,6 +298,13 @@ def _check_redemption(data: GuardrailInput, points: int | None, findings: _Findi
         )
     if not reward.active:
         findings.reject(GuardrailCode.REWARD_INACTIVE, f"Reward {reward.reward_id} is inactive.")
+    requested = data.requested_reward_id
+    if requested is not None and requested != reward.reward_id:
+        # The model may not swap the reward the agent asked for on its own authority.
+        findings.ask_approval(
+            GuardrailCode.REWARD_SWAPPED,
+            f"Proposal names reward {reward.reward_id}; the agent asked for {requested}.",
+        )
     _check_eligibility(data.eligibility, findings)
     _check_redemption_size(data, reward.point_cost, findings)
     return reward.point_cost

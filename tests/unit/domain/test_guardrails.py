@@ -375,6 +375,33 @@ def test_redemption_over_the_tier_maximum_or_balance_is_rejected() -> None:
     )
 
 
+def test_a_reward_other_than_the_one_asked_for_needs_a_person() -> None:
+    other = RewardFacts(reward_id="R-2", point_cost=2_000, active=True)
+    verdict = evaluate_proposal(
+        redemption(reward_id="R-2", reward=other, requested_reward_id="R-1")
+    )
+    assert verdict.outcome is VerdictOutcome.NEEDS_APPROVAL
+    assert verdict.codes == (GuardrailCode.REWARD_SWAPPED,)
+    assert verdict.reasons[0].message == "Proposal names reward R-2; the agent asked for R-1."
+
+
+def test_the_reward_asked_for_or_none_asked_for_needs_no_one() -> None:
+    for requested in ("R-1", None):
+        verdict = evaluate_proposal(redemption(requested_reward_id=requested))
+        assert verdict.outcome is VerdictOutcome.ACCEPT
+
+
+def test_a_swapped_reward_the_member_may_not_redeem_is_rejected() -> None:
+    other = RewardFacts(reward_id="R-2", point_cost=2_000, active=True)
+    ineligible = EligibilityResult(
+        eligible=False, reasons=(Reason(code="tier_too_low", message="needs gold"),)
+    )
+    data = redemption(
+        reward_id="R-2", reward=other, eligibility=ineligible, requested_reward_id="R-1"
+    )
+    assert_refused(data, GuardrailCode.NOT_ELIGIBLE)
+
+
 def test_redemption_without_a_reward_id_is_rejected() -> None:
     assert_refused(redemption(reward_id=None), GuardrailCode.REWARD_REQUIRED)
 
