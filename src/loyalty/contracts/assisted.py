@@ -118,10 +118,15 @@ class EditDecision(Contract):
 
 
 class ApprovalRulesPayload(Contract):
-    """POL-APPROVAL-001 as the proposal saw it: who may approve, and when two must."""
+    """POL-APPROVAL-001 as the proposal saw it: who may approve, when two must, how long to wait."""
 
     approver_roles: list[str]
     second_approver_threshold_points: int
+    approval_timeout_hours: float | None = Field(
+        default=None,
+        description="How long a case may wait for approval; a case still waiting after it is"
+        " overdue (an alert). None in proposals from before it was read.",
+    )
 
 
 class AssistedUpdateResult(Contract):

@@ -15,13 +15,19 @@ names, and above its second-approver threshold a second, different person
 edit is re-checked by the pure guardrails (``loyalty.domain.guardrails``)
 against the facts the proposal was checked with, so no edit can exceed a cap. The chat model, the
 database and the vector store are reached only through activities.
+
+A case still waiting after POL-APPROVAL-001's ``approval_timeout_hours`` (read
+when it was proposed) is overdue: a durable timer racing the decision raises
+one ``assisted_case.approval_overdue`` webhook event, and the case keeps
+waiting for its own ``approval_timeout_s`` (runs started after the
+``approval-overdue-alert`` patch). The alert decides nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -60,18 +66,22 @@ with workflow.unsafe.imports_passed_through():
         RedemptionStatus,
         redemption_workflow_id,
     )
+    from loyalty.contracts.webhooks import approval_overdue_event
     from loyalty.domain.approvals import SYSTEM_APPROVER, ApprovalRules, approval_refusal
     from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
     from loyalty.domain.guardrails import evaluate_proposal
     from loyalty.workflows.guardrail_case import guardrail_input
     from loyalty.workflows.options import LEDGER, PROPOSE, StepOptions
     from loyalty.workflows.saga import Ended, Saga
+    from loyalty.workflows.webhook_fanout import fan_out
 
 T = TypeVar("T", bound=BaseModel)
 
 # Runs started before this patch named the child ``redemption-assisted-<id>``, an id a
 # customer could squat; newer runs put it in the system scope (issue 10 item 5).
 SCOPED_CHILD_ID_PATCH = "scoped-child-redemption-id"
+# Runs started before this patch wait for approval without an overdue alert (issue 11 item 6).
+APPROVAL_OVERDUE_PATCH = "approval-overdue-alert"
 
 
 @workflow.defn(name=ASSISTED_WORKFLOW)
@@ -93,6 +103,7 @@ class AssistedRedemptionWorkflow:
         self._outcome: act.ProposalOutcome | None = None
         self._rules: ApprovalRules | None = None  # None for runs proposed before the rules
         self._pending: AssistedDecision | None = None
+        self._overdue_alert = False  # the overdue timer fired and its alert started
 
     @workflow.run
     async def run(self, request: AssistedRequest) -> AssistedState:
@@ -158,6 +169,7 @@ class AssistedRedemptionWorkflow:
             self._rules = ApprovalRules(
                 approver_roles=frozenset(outcome.approval.approver_roles),
                 second_approver_threshold_points=outcome.approval.second_approver_threshold_points,
+                approval_timeout_hours=outcome.approval.approval_timeout_hours,
             )
         self._state.proposer, self._state.proposal = outcome.proposer, outcome.proposal
         self._state.citations, self._state.verdict = outcome.citations, outcome.verdict
@@ -169,6 +181,7 @@ class AssistedRedemptionWorkflow:
 
     async def _await_approval(self) -> AssistedDecision:
         self._set_status(AssistedStatus.AWAITING_APPROVAL, AssistedStep.AWAIT_APPROVAL)
+        overdue = self._watch_overdue()
         try:
             await workflow.wait_condition(
                 lambda: self._pending is not None,
@@ -179,6 +192,9 @@ class AssistedRedemptionWorkflow:
             # Taking the slot closes the case to late updates (their validators refuse).
             self._pending = _system("expired", "no decision before the approval timeout")
             return self._pending
+        finally:
+            if overdue is not None:
+                await self._settle(overdue)
         assert self._pending is not None
         decision = self._pending
         status = "ok" if decision.outcome == "approved" else "failed"
@@ -188,6 +204,35 @@ class AssistedRedemptionWorkflow:
             f"{decision.outcome} by {decision.approver}: {decision.reason}",
         )
         return decision
+
+    def _watch_overdue(self) -> asyncio.Task[None] | None:
+        """Start the overdue timer, if the policy's wait ends before the case expires."""
+        hours = self._rules.approval_timeout_hours if self._rules else None
+        if hours is None or not workflow.patched(APPROVAL_OVERDUE_PATCH):
+            return None  # proposed before the policy's wait was read: no alert
+        limit = timedelta(hours=hours)
+        if limit >= timedelta(seconds=self._request.approval_timeout_s):
+            return None  # the case expires first, and that is its outcome
+        return asyncio.create_task(self._alert_when_overdue(limit, hours, since=workflow.now()))
+
+    async def _alert_when_overdue(self, limit: timedelta, hours: float, *, since: datetime) -> None:
+        """Race the decision; if the policy's wait ends first, tell operators once."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._pending is not None, timeout=limit)
+        if self._pending is not None:
+            return  # decided in time
+        self._overdue_alert = True
+        event = approval_overdue_event(
+            self._state, waiting_since=since, limit_hours=hours, at=workflow.now()
+        )
+        await fan_out(event)
+
+    async def _settle(self, watcher: asyncio.Task[None]) -> None:
+        """The wait ended: a timer still running is cancelled, an alert under way finishes."""
+        if not self._overdue_alert:
+            watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
     async def _decide(self, decision: AssistedDecision) -> None:
         self._state.decision = decision
