@@ -231,6 +231,11 @@ class AssistedState(MutableContract):
     credit_entry_id: int | None = None
     redemption_id: str | None = None
     redemption_status: str | None = None
+    approval_overdue_at: dt.datetime | None = Field(
+        default=None,
+        description="When the case had waited longer than POL-APPROVAL-001 allows and the"
+        " approval_overdue alert went out; it kept waiting.",
+    )
     reasons: list[str] = Field(default_factory=list)
     steps: list[AssistedStepOutcome] = Field(default_factory=list)
     started_at: dt.datetime | None = None

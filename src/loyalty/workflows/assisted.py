@@ -222,6 +222,7 @@ class AssistedRedemptionWorkflow:
         if self._pending is not None:
             return  # decided in time
         self._overdue_alert = True
+        self._state.approval_overdue_at = workflow.now()
         event = approval_overdue_event(
             self._state, waiting_since=since, limit_hours=hours, at=workflow.now()
         )

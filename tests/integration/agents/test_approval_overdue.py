@@ -138,6 +138,7 @@ async def test_an_overdue_case_alerts_once_and_can_still_be_approved(
 
     assert final.status == AssistedStatus.COMPLETED
     assert final.decision is not None and final.decision.approver == "lead-3"
+    assert final.approval_overdue_at is not None
     assert scraped.value(ALERTS, kind="approval_overdue", **queue) == 1
     [got] = receiver.events(OVERDUE)
     event = got.event
