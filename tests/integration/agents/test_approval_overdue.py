@@ -29,9 +29,11 @@ from loyalty.contracts.assisted import (
     AssistedUpdateResult,
     ReviewDecision,
 )
+from loyalty.contracts.webhooks import LIST_WEBHOOK_SUBSCRIBERS
 from loyalty.webhooks import subscriptions
 from loyalty.webhooks.secrets import SecretBox
 from tests.conftest import MemberFactory, unique_id
+from tests.integration.agents.conftest import AssistedFactory
 from tests.integration.webhooks.conftest import Receiver, receiver
 from tests.support import temporal as support
 from tests.support.assisted import running_agent_worker, wait_for_status
@@ -148,3 +150,35 @@ async def test_an_overdue_case_alerts_once_and_can_still_be_approved(
     assert event["data"]["status"] == "awaiting_approval"
     assert event["data"]["approval_timeout_hours"] == POLICY_WAIT_HOURS
     assert "reason" not in event["data"]  # the agent's free text stays out of webhooks
+
+
+async def test_a_case_that_expires_before_the_policy_wait_raises_no_alert(
+    tmp_path: Path, assisted_factory: AssistedFactory, new_member: MemberFactory
+) -> None:
+    """The expiry is the case's outcome: an alert after it would report a case no longer waiting."""
+    policies = policies_with(
+        tmp_path / "policies", {"human-approval.md": {"approval_timeout_hours": POLICY_WAIT_HOURS}}
+    )
+    async with assisted_factory(settings={"policies_dir": policies}) as harness:
+        handle = await harness.start(
+            AssistedRequest(
+                request_id=unique_id("case"),
+                member_id=new_member(points=100),
+                reason="voucher never arrived",
+                severity="major",
+                requested_by="agent-7",
+                approval_timeout_s=POLICY_WAIT_HOURS * 3600 / 2,
+            )
+        )
+        final = await handle.result()
+        history = await handle.fetch_history()
+
+    assert final.status == AssistedStatus.REJECTED
+    assert final.decision is not None and final.decision.outcome == "expired"
+    assert final.approval_overdue_at is None
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert LIST_WEBHOOK_SUBSCRIBERS not in scheduled
