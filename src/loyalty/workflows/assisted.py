@@ -209,7 +209,7 @@ class AssistedRedemptionWorkflow:
         """Start the overdue timer, if the policy's wait ends before the case expires."""
         hours = self._rules.approval_timeout_hours if self._rules else None
         if hours is None or not workflow.patched(APPROVAL_OVERDUE_PATCH):
-            return None  # proposed before the policy's wait was read: no alert
+            return None  # proposed before the policy's wait was read, or started before the patch
         limit = timedelta(hours=hours)
         if limit >= timedelta(seconds=self._request.approval_timeout_s):
             return None  # the case expires first, and that is its outcome
