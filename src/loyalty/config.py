@@ -68,8 +68,6 @@ class Settings(BaseSettings):
 
     # Redemption limits, review triggers and tier discounts come from the policies
     # (loyalty.policies.rules); only the fraud score's weights are settings.
-    # POL-APPROVAL-001 (approval_timeout_hours): an unapproved assisted case expires after 72 h
-    assisted_approval_timeout_s: float = 72 * 3600.0
 
     # Fraud score tuning: each field is FraudThresholds' field of the same name
     # without the ``fraud_`` prefix (see loyalty.domain.fraud for what each weighs);

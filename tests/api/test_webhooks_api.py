@@ -106,3 +106,16 @@ async def test_webhooks_are_operator_only_and_validated(api: ApiHarness) -> None
     assert bad_event.status_code == 422
     assert bad_event.json()["error"]["details"][0]["field"] == "events.0"
     assert (unknown.status_code, rotate_unknown.status_code) == (404, 404)
+
+
+async def test_operators_subscribe_to_the_alert_events(api: ApiHarness) -> None:
+    alerts = ["assisted_case.approval_overdue", "redemption.needs_attention"]
+    body = {"url": "https://hooks.example.com/alerts", "events": alerts}
+    created = await api.http.post("/v1/webhooks", json=body, headers=api.operator())
+    everything = await api.http.post(
+        "/v1/webhooks", json={"url": body["url"]}, headers=api.operator()
+    )
+
+    assert created.status_code == 201, created.text
+    assert created.json()["events"] == alerts
+    assert set(alerts) <= set(everything.json()["events"])  # the default is every event

@@ -23,6 +23,8 @@ RECORDED = frozenset(
         "reconciliation_completed",
         "reconciliation_failed",
         "hold_sweep",
+        "redemption_needs_attention",
+        "assisted_approval_overdue",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.

@@ -43,6 +43,7 @@ from loyalty.webhooks import subscriptions
 from loyalty.webhooks.secrets import SecretBox
 from tests.conftest import MemberFactory, unique_id
 from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by name)
+    AssistedFactory,
     assisted,
     assisted_factory,
     embedder,
@@ -52,6 +53,8 @@ from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by
 from tests.integration.webhooks.conftest import Receiver, receiver  # noqa: F401
 from tests.replay.outcomes import RECORDED
 from tests.support.assisted import AssistedHarness, wait_for_status
+from tests.support.partner_simulator import PartnerSimulator
+from tests.support.policies import policies_with
 from tests.support.redemptions import redemption_request, wait_for
 from tests.support.temporal import TEST_SECRETS, SagaHarness
 
@@ -258,17 +261,92 @@ async def record_webhook_delivery(
     await save(saga.client, "webhook_delivery", delivery_id)
 
 
+async def record_needs_attention(
+    saga: SagaHarness, new_member: MemberFactory, partner: PartnerSimulator
+) -> None:
+    """Parked after a failed void (the needs_attention alert), then resolved by an operator."""
+    saga.faults.fail(r.CAPTURE_POINTS)
+    partner.control(void={"fail_permanently": True})
+    try:
+        handle = await saga.start(redemption_request(new_member(points=5_000)))
+        await wait_for(handle, status=r.RedemptionStatus.NEEDS_ATTENTION)
+        await handle.execute_update(
+            r.UPDATE_RESOLVE,
+            r.OperatorAction(operator_id="ops-1", reason="voided by hand"),
+            result_type=r.UpdateResult,
+        )
+        await handle.result()
+    finally:
+        saga.faults.heal(r.CAPTURE_POINTS)
+        partner.control(void={"fail_permanently": False})
+    await save(saga.client, "redemption_needs_attention", handle.id)
+
+
+async def record_approval_overdue(
+    factory: AssistedFactory, new_member: MemberFactory, folder: Path
+) -> None:
+    """Waited past POL-APPROVAL-001's (shortened) approval time, alerted, then approved."""
+    policies = policies_with(folder, {"human-approval.md": {"approval_timeout_hours": 0.0005}})
+    async with factory(settings={"policies_dir": policies}) as harness:
+        handle = await harness.start(
+            a.AssistedRequest(
+                request_id=unique_id("case"),
+                member_id=new_member(points=100),
+                reason="voucher never arrived",
+                severity="major",
+                requested_by="agent-7",
+            )
+        )
+        while (
+            await wait_for_status(handle, a.AssistedStatus.AWAITING_APPROVAL)
+        ).approval_overdue_at is None:
+            await asyncio.sleep(0.1)
+        decision = r.ReviewDecision(
+            agent_id="lead-3", reason="checked the ticket", role="support_lead"
+        )
+        await handle.execute_update(a.UPDATE_APPROVE, decision, result_type=a.AssistedUpdateResult)
+        await handle.result()
+        await save(harness.client, "assisted_approval_overdue", handle.id)
+
+
+async def record_alerts(
+    saga: SagaHarness,
+    factory: AssistedFactory,
+    new_member: MemberFactory,
+    partner: PartnerSimulator,
+    folder: Path,
+) -> None:
+    await record_needs_attention(saga, new_member, partner)
+    await record_approval_overdue(factory, new_member, folder)
+
+
+async def test_record_alert_histories(
+    saga: SagaHarness,
+    assisted_factory: AssistedFactory,  # noqa: F811
+    new_member: MemberFactory,
+    partner_simulator: PartnerSimulator,
+    seeded_catalog: None,
+    tmp_path: Path,
+) -> None:
+    """Only the issue 11 alert paths: ``pytest tests/replay/record_histories.py -k alert``."""
+    await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")
+
+
 async def test_record_histories(
     saga: SagaHarness,
     assisted: AssistedHarness,  # noqa: F811
+    assisted_factory: AssistedFactory,  # noqa: F811
     sessions: sessionmaker[Session],
     new_member: MemberFactory,
     seeded_catalog: None,
     receiver: Receiver,  # noqa: F811
+    partner_simulator: PartnerSimulator,
+    tmp_path: Path,
 ) -> None:
     await record_redemptions(saga, new_member)
     await record_assisted(assisted, new_member)
     await record_webhook_delivery(saga, sessions, new_member, receiver)
+    await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")
     await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
 
     recorded = {path.stem for path in HISTORIES.glob("*.json")}

@@ -127,6 +127,7 @@ def _outcome(report: ProposalReport) -> ProposalOutcome:
         approval=ApprovalRulesPayload(
             approver_roles=sorted(report.approvals.approver_roles),
             second_approver_threshold_points=report.approvals.second_approver_threshold_points,
+            approval_timeout_hours=report.approvals.approval_timeout_hours,
         ),
     )
 

@@ -93,7 +93,8 @@ class AssistedRequest(Contract):
     severity: Literal["minor", "moderate", "major"] | None = None
     reward_id: Identifier | None = None
     requested_by: Identifier
-    approval_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+    # None: as long as POL-APPROVAL-001 in force allows (its approval_timeout_hours).
+    approval_timeout_s: float | None = Field(default=None, gt=0)
 
 
 class ProposalCase(Contract):
@@ -118,10 +119,15 @@ class EditDecision(Contract):
 
 
 class ApprovalRulesPayload(Contract):
-    """POL-APPROVAL-001 as the proposal saw it: who may approve, and when two must."""
+    """POL-APPROVAL-001 as the proposal saw it: who may approve, when two must, how long to wait."""
 
     approver_roles: list[str]
     second_approver_threshold_points: int
+    approval_timeout_hours: float | None = Field(
+        default=None,
+        description="How long a case may wait for approval; a case still waiting after it is"
+        " overdue (an alert). None in proposals from before it was read.",
+    )
 
 
 class AssistedUpdateResult(Contract):
@@ -226,6 +232,11 @@ class AssistedState(MutableContract):
     credit_entry_id: int | None = None
     redemption_id: str | None = None
     redemption_status: str | None = None
+    approval_overdue_at: dt.datetime | None = Field(
+        default=None,
+        description="When the case had waited longer than POL-APPROVAL-001 allows and the"
+        " approval_overdue alert went out; it kept waiting.",
+    )
     reasons: list[str] = Field(default_factory=list)
     steps: list[AssistedStepOutcome] = Field(default_factory=list)
     started_at: dt.datetime | None = None

@@ -7,6 +7,13 @@ makes a repeated fan-out a no-op in Temporal. Workflows fan out with
 ``ListWebhookSubscribers`` and one child ``WebhookDelivery`` per subscription
 (``workflows/webhook_fanout.py``); ``PublishEvent`` and ``NotifyRedemption``
 serve only runs started before that.
+
+Two events are alerts for operators rather than outcomes for the member's
+systems: ``redemption.needs_attention`` (a saga's unwind stopped at a failed
+compensation; once per saga) and ``assisted_case.approval_overdue`` (an
+assisted case waited for approval longer than POL-APPROVAL-001 allows, and
+still waits; once per case). Both carry ids and the failure, no free text
+from people and no voucher code.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 
 from pydantic import Field
 
+from loyalty.contracts.assisted import AssistedState
 from loyalty.contracts.base import Contract
 from loyalty.contracts.redemption import RedemptionState
 
@@ -51,6 +59,16 @@ class EventType(StrEnum):
     COMPENSATED = "redemption.compensated"
     AWAITING_APPROVAL = "redemption.awaiting_approval"
     REFUNDED = "redemption.refunded"
+    NEEDS_ATTENTION = "redemption.needs_attention"
+    APPROVAL_OVERDUE = "assisted_case.approval_overdue"
+
+
+# What an overdue approval tells subscribers: ids and amounts, never the agent's free-text reason.
+ASSISTED_EVENT_FIELDS = frozenset(
+    {"case_id", "request_id", "member_id", "purpose", "requested_by", "status", "points"}
+)
+# The failure a parked saga reports is cut to this many characters.
+FAILURE_REASON_CHARS = 200
 
 
 def event_id(source_id: str, event_type: str) -> str:
@@ -107,4 +125,40 @@ def redemption_event(event_type: str, state: RedemptionState, *, at: dt.datetime
         type=EventType(event_type),
         created_at=at,
         data=state.model_dump(mode="json", include=set(REDEMPTION_EVENT_FIELDS)),
+    )
+
+
+def needs_attention_event(state: RedemptionState, *, at: dt.datetime) -> WebhookEvent:
+    """The alert for a saga whose unwind stopped: ids, what is still owed and why."""
+    event = redemption_event(EventType.NEEDS_ATTENTION, state, at=at)
+    owed = set(state.failed_compensations)
+    latest = {o.step: o.detail for o in state.steps if o.step in owed and o.status == "failed"}
+    failures = [
+        {"step": step.value, "reason": latest.get(step, "")[:FAILURE_REASON_CHARS]}
+        for step in state.failed_compensations
+        if step in latest
+    ]
+    data = {
+        **event.data,
+        "failed_compensations": [step.value for step in state.failed_compensations],
+        "failures": failures,
+    }
+    return event.model_copy(update={"data": data})
+
+
+def approval_overdue_event(
+    state: AssistedState, *, waiting_since: dt.datetime, limit_hours: float, at: dt.datetime
+) -> WebhookEvent:
+    """The alert for an assisted case still waiting past the policy's approval time."""
+    data = state.model_dump(mode="json", include=set(ASSISTED_EVENT_FIELDS))
+    return WebhookEvent(
+        id=event_id(state.case_id, EventType.APPROVAL_OVERDUE),
+        type=EventType.APPROVAL_OVERDUE,
+        created_at=at,
+        data={
+            **data,
+            "reward_id": state.reward_id,
+            "waiting_since": waiting_since.isoformat(),
+            "approval_timeout_hours": limit_hours,
+        },
     )

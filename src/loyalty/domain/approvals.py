@@ -25,10 +25,14 @@ class ApprovalRules:
         approver_roles: The roles that may approve an assisted case.
         second_approver_threshold_points: Above this many points a case needs
             two approvals by different people.
+        approval_timeout_hours: How long a case may wait for a decision; past
+            it a case that still waits is overdue (an alert, not a decision).
+            None where the rules came from a run proposed before it was read.
     """
 
     approver_roles: frozenset[str]
     second_approver_threshold_points: int
+    approval_timeout_hours: float | None = None
 
     def approvals_needed(self, points: int | None) -> int:
         """How many different people must approve a case of ``points``."""

@@ -19,6 +19,11 @@ Series (Prometheus names; counters end in ``_total``):
   (subscription gone), ``error`` (an attempt failed, retried) or ``gave_up``.
 - ``loyalty_guardrail_verdicts_total{outcome,purpose}``: accept, clamp,
   needs_approval, reject.
+- ``loyalty_alerts_total{kind}``: ``needs_attention`` (a saga parked for an
+  operator) and ``approval_overdue`` (an assisted case waited past
+  POL-APPROVAL-001's approval time), counted when the alert's fan-out found
+  its subscribers (``ListWebhookSubscribers``), which the workflow does once
+  per saga or case, subscribers or none.
 """
 
 from __future__ import annotations
@@ -43,8 +48,11 @@ from loyalty.contracts.redemption import (
 )
 from loyalty.contracts.webhooks import (
     DELIVER_WEBHOOK,
+    LIST_WEBHOOK_SUBSCRIBERS,
     RECORD_WEBHOOK_FAILURE,
     DeliveryResult,
+    EventType,
+    SubscriberQuery,
 )
 
 REDEMPTIONS_STARTED = "loyalty_redemptions_started"
@@ -52,6 +60,11 @@ REDEMPTIONS_FINISHED = "loyalty_redemptions_finished"
 COMPENSATIONS = "loyalty_compensations"
 WEBHOOK_DELIVERIES = "loyalty_webhook_deliveries"
 GUARDRAIL_VERDICTS = "loyalty_guardrail_verdicts"
+ALERTS = "loyalty_alerts"
+ALERT_KINDS = {
+    EventType.NEEDS_ATTENTION: "needs_attention",
+    EventType.APPROVAL_OVERDUE: "approval_overdue",
+}
 STEP_DURATION = "loyalty_step_duration_seconds"
 COMPENSATION_STEPS = {
     RELEASE_POINTS: "release_points",
@@ -121,12 +134,20 @@ def _verdict(meter: MetricMeter, _: activity.Info, args: Sequence[Any], result: 
     )
 
 
+def _alerted(meter: MetricMeter, _: activity.Info, args: Sequence[Any], __: Any) -> None:
+    query = args[0] if args and isinstance(args[0], SubscriberQuery) else None
+    kind = ALERT_KINDS.get(query.event_type) if query else None
+    if kind is not None:
+        count(meter, ALERTS, "Alerts raised for operators, by kind", kind=kind)
+
+
 ON_SUCCESS: dict[str, Observer] = {
     RECORD_REDEMPTION: _recorded,
     **dict.fromkeys(COMPENSATION_STEPS, _compensated),
     DELIVER_WEBHOOK: _delivered,
     RECORD_WEBHOOK_FAILURE: _gave_up,
     PROPOSE_REWARD: _verdict,
+    LIST_WEBHOOK_SUBSCRIBERS: _alerted,
 }
 
 

@@ -72,10 +72,11 @@ def parameter(current: Mapping[str, PolicyDocument], policy_id: str, key: str) -
 
 
 def build_approval_rules(current: Mapping[str, PolicyDocument]) -> ApprovalRules:
-    """Who may approve and when two must, from POL-APPROVAL-001; missing values refuse.
+    """Who may approve, when two must and how long a case may wait, from POL-APPROVAL-001.
 
     Raises:
-        ValidationError: The policy, its ``approver_roles`` or its threshold is missing.
+        ValidationError: The policy, its ``approver_roles``, its threshold or its
+            positive ``approval_timeout_hours`` is missing.
     """
     document = current.get(APPROVAL_POLICY)
     if document is None:
@@ -88,8 +89,13 @@ def build_approval_rules(current: Mapping[str, PolicyDocument]) -> ApprovalRules
         raise ValidationError(
             f"{APPROVAL_POLICY} needs a positive second_approver_threshold_points"
         )
+    hours = document.parameters.get("approval_timeout_hours")
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+        raise ValidationError(f"{APPROVAL_POLICY} needs a positive approval_timeout_hours")
     return ApprovalRules(
-        approver_roles=frozenset(roles), second_approver_threshold_points=threshold
+        approver_roles=frozenset(roles),
+        second_approver_threshold_points=threshold,
+        approval_timeout_hours=float(hours),
     )
 
 

@@ -15,13 +15,21 @@ names, and above its second-approver threshold a second, different person
 edit is re-checked by the pure guardrails (``loyalty.domain.guardrails``)
 against the facts the proposal was checked with, so no edit can exceed a cap. The chat model, the
 database and the vector store are reached only through activities.
+
+A case waits for a decision as long as POL-APPROVAL-001's
+``approval_timeout_hours`` (read when it was proposed) allows, unless its
+request names its own ``approval_timeout_s``; then it expires, rejected. A case
+that waited all the policy allows is overdue (runs started after the
+``approval-overdue-alert`` patch): it raises one ``assisted_case.approval_overdue``
+webhook event, as it expires, or when the policy's wait ends if the request
+lets it wait longer. The alert decides nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -60,12 +68,14 @@ with workflow.unsafe.imports_passed_through():
         RedemptionStatus,
         redemption_workflow_id,
     )
+    from loyalty.contracts.webhooks import approval_overdue_event
     from loyalty.domain.approvals import SYSTEM_APPROVER, ApprovalRules, approval_refusal
     from loyalty.domain.guardrail_types import ProposalCandidate, VerdictOutcome
     from loyalty.domain.guardrails import evaluate_proposal
     from loyalty.workflows.guardrail_case import guardrail_input
     from loyalty.workflows.options import LEDGER, PROPOSE, StepOptions
     from loyalty.workflows.saga import Ended, Saga
+    from loyalty.workflows.webhook_fanout import fan_out
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -76,6 +86,8 @@ SCOPED_CHILD_ID_PATCH = "scoped-child-redemption-id"
 # runs reject it with the reason, since a cap or budget the ledger re-checks (issue 9
 # item 6) is a business answer, not a fault.
 CREDIT_REFUSAL_PATCH = "credit-refusal-rejects"
+# Runs started before this patch wait for approval without an overdue alert (issue 11 item 6).
+APPROVAL_OVERDUE_PATCH = "approval-overdue-alert"
 
 
 @workflow.defn(name=ASSISTED_WORKFLOW)
@@ -97,6 +109,7 @@ class AssistedRedemptionWorkflow:
         self._outcome: act.ProposalOutcome | None = None
         self._rules: ApprovalRules | None = None  # None for runs proposed before the rules
         self._pending: AssistedDecision | None = None
+        self._overdue_alert = False  # the overdue timer fired and its alert started
 
     @workflow.run
     async def run(self, request: AssistedRequest) -> AssistedState:
@@ -162,6 +175,7 @@ class AssistedRedemptionWorkflow:
             self._rules = ApprovalRules(
                 approver_roles=frozenset(outcome.approval.approver_roles),
                 second_approver_threshold_points=outcome.approval.second_approver_threshold_points,
+                approval_timeout_hours=outcome.approval.approval_timeout_hours,
             )
         self._state.proposer, self._state.proposal = outcome.proposer, outcome.proposal
         self._state.citations, self._state.verdict = outcome.citations, outcome.verdict
@@ -173,16 +187,23 @@ class AssistedRedemptionWorkflow:
 
     async def _await_approval(self) -> AssistedDecision:
         self._set_status(AssistedStatus.AWAITING_APPROVAL, AssistedStep.AWAIT_APPROVAL)
+        since = workflow.now()
+        overdue = self._watch_overdue(since)
         try:
             await workflow.wait_condition(
-                lambda: self._pending is not None,
-                timeout=timedelta(seconds=self._request.approval_timeout_s),
+                lambda: self._pending is not None, timeout=self._approval_timeout()
             )
         except TimeoutError:
             self._outcome_of(AssistedStep.AWAIT_APPROVAL, "failed", "approval timed out")
             # Taking the slot closes the case to late updates (their validators refuse).
             self._pending = _system("expired", "no decision before the approval timeout")
+            limit = self._policy_wait()
+            if overdue is None and limit is not None and limit <= self._approval_timeout():
+                await self._alert_overdue(since)  # it waited all the policy allows
             return self._pending
+        finally:
+            if overdue is not None:
+                await self._settle(overdue)
         assert self._pending is not None
         decision = self._pending
         status = "ok" if decision.outcome == "approved" else "failed"
@@ -192,6 +213,64 @@ class AssistedRedemptionWorkflow:
             f"{decision.outcome} by {decision.approver}: {decision.reason}",
         )
         return decision
+
+    def _approval_timeout(self) -> timedelta:
+        """The request's own timeout if it set one, else POL-APPROVAL-001's in force.
+
+        Raises:
+            Ended: neither says how long to wait; the case is rejected (fail closed).
+        """
+        if self._request.approval_timeout_s is not None:
+            return timedelta(seconds=self._request.approval_timeout_s)
+        hours = self._rules.approval_timeout_hours if self._rules else None
+        if hours is None:
+            raise Ended(["no approval timeout is in force"], status=AssistedStatus.REJECTED)
+        return timedelta(hours=hours)
+
+    def _policy_wait(self) -> timedelta | None:
+        """How long the policy lets a case wait, for runs that alert (None: no alert)."""
+        hours = self._rules.approval_timeout_hours if self._rules else None
+        if hours is None or not workflow.patched(APPROVAL_OVERDUE_PATCH):
+            return None  # proposed before the policy's wait was read, or started before the patch
+        return timedelta(hours=hours)
+
+    def _watch_overdue(self, since: datetime) -> asyncio.Task[None] | None:
+        """Start the overdue timer, if the policy's wait ends before the case expires.
+
+        When both end together (the default: the case's timeout is the policy's),
+        the alert is raised as the case expires instead.
+        """
+        limit = self._policy_wait()
+        if limit is None or limit >= self._approval_timeout():
+            return None
+        return asyncio.create_task(self._alert_when_overdue(limit, since))
+
+    async def _alert_when_overdue(self, limit: timedelta, since: datetime) -> None:
+        """Race the decision; if the policy's wait ends first, tell operators once."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._pending is not None, timeout=limit)
+        if self._pending is not None:
+            return  # decided in time
+        await self._alert_overdue(since)
+
+    async def _alert_overdue(self, since: datetime) -> None:
+        assert self._rules is not None and self._rules.approval_timeout_hours is not None
+        self._overdue_alert = True
+        self._state.approval_overdue_at = workflow.now()
+        event = approval_overdue_event(
+            self._state,
+            waiting_since=since,
+            limit_hours=self._rules.approval_timeout_hours,
+            at=workflow.now(),
+        )
+        await fan_out(event)
+
+    async def _settle(self, watcher: asyncio.Task[None]) -> None:
+        """The wait ended: a timer still running is cancelled, an alert under way finishes."""
+        if not self._overdue_alert:
+            watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
     async def _decide(self, decision: AssistedDecision) -> None:
         self._state.decision = decision

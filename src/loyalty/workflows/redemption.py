@@ -14,6 +14,10 @@ cancel that lands during a best-effort step is not swallowed; the capture,
 the compensations and the wait for an operator run to their end whatever
 arrives; and the unwind stops at a compensation that fails (see
 ``CompensationStack``), keeping the hold until an operator decides.
+
+The first time a saga parks in ``needs_attention`` it raises one
+``redemption.needs_attention`` webhook event, fanned out durably (runs started
+after the ``needs-attention-alert`` patch); a retry that parks it again does not.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
         step_key,
     )
-    from loyalty.contracts.webhooks import redemption_event
+    from loyalty.contracts.webhooks import needs_attention_event, redemption_event
     from loyalty.domain.approvals import review_refusal
     from loyalty.workflows.options import (
         BEST_EFFORT,
@@ -68,6 +72,8 @@ DECIDE_REDEMPTION_PATCH = "decide-redemption"
 # Runs started before this patch handle cancellation and failed compensations the
 # old way (see the module docstring for the new one).
 SAFE_CANCELLATION_PATCH = "safe-cancellation"
+# Runs started before this patch park in needs_attention without an alert (issue 11 item 6).
+NEEDS_ATTENTION_ALERT_PATCH = "needs-attention-alert"
 
 
 TOO_LATE = "a cancel arrived while the points were being captured: too late, completed"
@@ -101,6 +107,7 @@ class RedemptionWorkflow:
         self._operator: tuple[str, OperatorAction] | None = None
         self._safe = False
         self._cancellable = True  # until the capture starts or the unwind begins
+        self._alerted = False  # the needs_attention alert is raised once per saga
 
     @workflow.run
     async def run(self, request: RedemptionRequest) -> RedemptionState:
@@ -351,6 +358,7 @@ class RedemptionWorkflow:
             self._operator = None
             self._set_status(RedemptionStatus.NEEDS_ATTENTION)
             await self._record()
+            await self._alert_needs_attention()
             await workflow.wait_condition(lambda: self._operator is not None)
             assert self._operator is not None
             action, by = self._operator
@@ -361,6 +369,13 @@ class RedemptionWorkflow:
         self._state.failed_compensations = failed
         compensated = any(outcome.status == "compensated" for outcome in self._state.steps)
         await self._finish(status, "redemption.compensated" if compensated else "redemption.failed")
+
+    async def _alert_needs_attention(self) -> None:
+        """Tell operators' subscribers, once per saga, that it waits for one of them."""
+        if self._alerted or not workflow.patched(NEEDS_ATTENTION_ALERT_PATCH):
+            return
+        self._alerted = True
+        await fan_out(needs_attention_event(self._state, at=workflow.now()))
 
     async def _compensate(self) -> list[Step]:
         if not self._safe:

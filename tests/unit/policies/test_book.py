@@ -58,3 +58,17 @@ def test_paths_outside_the_folder_or_missing_are_refused(folder: Path, path: str
 def test_a_path_inside_the_folder_is_resolved(folder: Path) -> None:
     assert PolicyBook(folder).path_inside("archive") == (folder / "archive").resolve()
     assert PolicyBook(folder).path_inside(None) == folder.resolve()
+
+
+def test_how_long_an_approval_may_wait_comes_from_the_approval_policy(folder: Path) -> None:
+    assert PolicyBook(folder).approval_rules(today=TODAY).approval_timeout_hours == 72.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "true"])
+def test_an_approval_policy_without_a_positive_wait_is_refused(folder: Path, value: str) -> None:
+    path = folder / "human-approval.md"
+    path.write_text(
+        path.read_text().replace("approval_timeout_hours: 72", f"approval_timeout_hours: {value}")
+    )
+    with pytest.raises(ValidationError, match="approval_timeout_hours"):
+        PolicyBook(folder).approval_rules(today=TODAY)

@@ -47,11 +47,7 @@ async def create_case(
 ) -> CaseAccepted:
     await lookups.require_member(state.sessions, member_id=body.member_id)
     case_id = a.assisted_workflow_id(body.request_id)
-    request = a.AssistedRequest(
-        **body.model_dump(),
-        requested_by=principal.subject,
-        approval_timeout_s=state.settings.assisted_approval_timeout_s,
-    )
+    request = a.AssistedRequest(**body.model_dump(), requested_by=principal.subject)
     await gateway.start(a.ASSISTED_WORKFLOW, request, case_id, keys=_CASE_KEYS)
     await run_in_threadpool(
         audit.record,
