@@ -31,7 +31,7 @@ async def test_customer_redeems_and_polls_to_completed(
     assert accepted["redemption_id"] == f"redemption-member~{member}~{request['request_id']}"
     assert accepted["links"]["self"] == f"/v1/redemptions/{accepted['redemption_id']}"
     assert response.headers["Location"] == accepted["links"]["self"]
-    done = await api.wait_for(accepted["redemption_id"], FINAL)
+    done = await api.wait_for(accepted["redemption_id"], FINAL, closed=True)
     assert done["status"] == "completed", done["reasons"]
     assert done["points"] == 4_500
     assert done["live"] is False
