@@ -1,19 +1,17 @@
 """Screenshots of the real Temporal Web UI for docs/operations.md, taken from a live `make run`.
 
-With the stack up on its fixed ports, in another terminal, on demo fraud
-settings under which exactly the redemption from a new channel and device
-(10 + 15 points) waits for a fraud review, however often the script runs:
+With the stack up on its fixed ports, in another terminal, on a copy of the
+policies under which exactly the one larger redemption (R-GIFT-25, 2,500
+points) waits for a fraud review, however often the script runs:
 
-    export LOYALTY_FRAUD_REVIEW_SCORE=20 LOYALTY_FRAUD_VALUE_VS_MAX_WEIGHT=0 \
-        LOYALTY_FRAUD_VALUE_VS_AVERAGE_WEIGHT=0 LOYALTY_FRAUD_BALANCE_SHARE_WEIGHT=0 \
-        LOYALTY_FRAUD_VELOCITY_HOUR_COUNT=1000 LOYALTY_FRAUD_VELOCITY_DAY_COUNT=1000
-    # a copy of the policies whose per-day counts let the script run again and again
+    # review above 2,000 points; per-day counts that let the script run again and again
     cp -r policies /tmp/demo-policies
+    sed -i 's/fraud_review_points_threshold: 50000/fraud_review_points_threshold: 2000/; s/velocity_max_redemptions_24h: 5/velocity_max_redemptions_24h: 1000/' \
+        /tmp/demo-policies/fraud-review.md
     sed -i 's/max_redemptions_per_day: 5/max_redemptions_per_day: 1000/' \
         /tmp/demo-policies/redemption-rules.md
-    sed -i 's/velocity_max_redemptions_24h: 5/velocity_max_redemptions_24h: 1000/' \
-        /tmp/demo-policies/fraud-review.md
-    export LOYALTY_POLICIES_DIR=/tmp/demo-policies
+    export LOYALTY_POLICIES_DIR=/tmp/demo-policies \
+        LOYALTY_FRAUD_VELOCITY_HOUR_COUNT=1000 LOYALTY_FRAUD_VELOCITY_DAY_COUNT=1000
     make run
     .tools/bin/uv sync --group docs && .venv/bin/python docs/images/screenshots.py
 
@@ -70,7 +68,12 @@ def auth(role: Role, member: str | None = None) -> dict[str, str]:
 
 def redeem(http: httpx.Client, member: str, reward: str, tag: str = "", **extra: Any) -> str:
     request_id = f"docs-{RUN}-{member}-{reward}{tag}"
-    body = {"request_id": request_id, "member_id": member, "reward_id": reward}
+    body = {
+        "request_id": request_id,
+        "member_id": member,
+        "reward_id": reward,
+        "device_id": "docs-phone",
+    }
     response = http.post(
         "/v1/redemptions", json={**body, **extra}, headers=auth(Role.CUSTOMER, member)
     )
@@ -119,9 +122,7 @@ def stage() -> dict[str, str]:
         ]
         for redemption_id in completed:
             wait_status(http, redemption_id, {"completed"})
-        review = redeem(
-            http, "M0005", "R-GIFT-10", channel=f"kiosk-{RUN}", device_id=f"kiosk-{RUN}"
-        )
+        review = redeem(http, "M0005", "R-GIFT-25", device_id=f"kiosk-{RUN}")
         wait_status(http, review, {"awaiting_approval"})
         parked = park_one_saga(http)
         case = http.post(
