@@ -6,7 +6,9 @@ points) waits for a fraud review, however often the script runs:
 
     # review above 2,000 points; per-day counts that let the script run again and again
     cp -r policies /tmp/demo-policies
-    sed -i 's/fraud_review_points_threshold: 50000/fraud_review_points_threshold: 2000/; s/velocity_max_redemptions_24h: 5/velocity_max_redemptions_24h: 1000/' \
+    sed -i 's/fraud_review_points_threshold: 50000/fraud_review_points_threshold: 2000/' \
+        /tmp/demo-policies/fraud-review.md
+    sed -i 's/velocity_max_redemptions_24h: 5/velocity_max_redemptions_24h: 1000/' \
         /tmp/demo-policies/fraud-review.md
     sed -i 's/max_redemptions_per_day: 5/max_redemptions_per_day: 1000/' \
         /tmp/demo-policies/redemption-rules.md
