@@ -22,6 +22,9 @@ RECORDED = frozenset(
         "reconciliation_completed",
         "reconciliation_failed",
         "hold_sweep",
+        "accrual_cancelled",
+        "accrual_available",
+        "accrual_return_shortfall",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.

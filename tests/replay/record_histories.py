@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 
+from loyalty.contracts import accrual as acc
 from loyalty.contracts import assisted as a
 from loyalty.contracts import redemption as r
 from loyalty.contracts.ingestion import INGEST_WORKFLOW, IngestionState, IngestRequest
@@ -39,9 +41,10 @@ from loyalty.contracts.maintenance import (
     ReconcileRequest,
 )
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
+from loyalty.ledger.repository import Ledger
 from loyalty.webhooks import subscriptions
 from loyalty.webhooks.secrets import SecretBox
-from tests.conftest import MemberFactory, unique_id
+from tests.conftest import HarnessFactory, MemberFactory, unique_id
 from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by name)
     assisted,
     assisted_factory,
@@ -52,6 +55,7 @@ from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by
 from tests.integration.webhooks.conftest import Receiver, receiver  # noqa: F401
 from tests.replay.outcomes import RECORDED
 from tests.support.assisted import AssistedHarness, wait_for_status
+from tests.support.policies import policies_with
 from tests.support.redemptions import redemption_request, wait_for
 from tests.support.temporal import TEST_SECRETS, SagaHarness
 
@@ -233,14 +237,98 @@ async def record_webhook_delivery(
     await save(saga.client, "webhook_delivery", delivery_id)
 
 
+def _purchase(member: str, amount: str) -> acc.AccrualRequest:
+    return acc.AccrualRequest(
+        member_id=member,
+        order_id=unique_id("order"),
+        amount=Decimal(amount),
+        currency="USD",
+        source="shop-1",
+        actor="shop-1",
+    )
+
+
+async def record_accruals(
+    saga: SagaHarness, instant: SagaHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    """A purchase returned while pending; one settled at once, spent, then returned."""
+    request = _purchase(new_member(tier="silver"), "100.00")
+    workflow_id = acc.accrual_workflow_id(
+        source=request.source, member_id=request.member_id, order_id=request.order_id
+    )
+    handle = await saga.client.start_workflow(
+        acc.ACCRUAL_WORKFLOW,
+        request,
+        id=workflow_id,
+        task_queue=saga.task_queue,
+        result_type=acc.AccrualState,
+    )
+    await handle.execute_update(
+        acc.UPDATE_RECORDED, acc.AwaitRecorded(), result_type=acc.AccrualState
+    )
+    back = acc.ReturnPurchase(return_id="return-1", actor="shop-1")
+    await handle.execute_update(acc.UPDATE_RETURN, back, result_type=acc.ReturnOutcome)
+    assert (await handle.result()).status == acc.AccrualStatus.CANCELLED
+    await save(saga.client, "accrual_cancelled", workflow_id)
+
+    member = new_member(tier="bronze")
+    request = _purchase(member, "10.00")
+    workflow_id = acc.accrual_workflow_id(
+        source=request.source, member_id=member, order_id=request.order_id
+    )
+    await instant.client.execute_workflow(
+        acc.ACCRUAL_WORKFLOW, request, id=workflow_id, task_queue=instant.task_queue
+    )
+    await save(instant.client, "accrual_available", workflow_id)
+    ledger.adjust(
+        member_id=member, points=-8, reason="spent", actor="ops-1", idempotency_key=unique_id("k")
+    )
+    returned = acc.AccrualReturnRequest(
+        accrual_id=workflow_id, member_id=member, return_id="return-1", actor="shop-1"
+    )
+    return_id = acc.accrual_return_workflow_id(workflow_id, returned.return_id)
+    outcome = await instant.client.execute_workflow(
+        acc.ACCRUAL_RETURN_WORKFLOW,
+        returned,
+        id=return_id,
+        task_queue=instant.task_queue,
+        result_type=acc.ReturnOutcome,
+    )
+    assert outcome.shortfall == 8
+    await save(instant.client, "accrual_return_shortfall", return_id)
+
+
+async def test_record_accrual_histories(
+    saga_factory: HarnessFactory,
+    new_member: MemberFactory,
+    ledger: Ledger,
+    tmp_path: Path,
+    seeded_catalog: None,
+) -> None:
+    """Only the accrual recordings (issue 13): ``pytest ...::test_record_accrual_histories``."""
+    instant = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    async with saga_factory() as saga, saga_factory(policies_dir=instant) as settles_at_once:
+        await record_accruals(saga, settles_at_once, new_member, ledger)
+
+
 async def test_record_histories(
     saga: SagaHarness,
+    saga_factory: HarnessFactory,
     assisted: AssistedHarness,  # noqa: F811
     sessions: sessionmaker[Session],
     new_member: MemberFactory,
+    ledger: Ledger,
+    tmp_path: Path,
     seeded_catalog: None,
     receiver: Receiver,  # noqa: F811
 ) -> None:
+    instant = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    async with saga_factory(policies_dir=instant) as settles_at_once:
+        await record_accruals(saga, settles_at_once, new_member, ledger)
     await record_redemptions(saga, new_member)
     await record_assisted(assisted, new_member)
     await record_webhook_delivery(saga, sessions, new_member, receiver)

@@ -20,6 +20,7 @@ from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
 from loyalty.api.routes import (
+    accruals,
     actions,
     assisted,
     health,
@@ -109,6 +110,7 @@ def create_app(
         actions,
         refunds,
         members,
+        accruals,
         rewards,
         webhooks,
         assisted,

@@ -51,6 +51,8 @@ class EventType(StrEnum):
     COMPENSATED = "redemption.compensated"
     AWAITING_APPROVAL = "redemption.awaiting_approval"
     REFUNDED = "redemption.refunded"
+    # A return took back points the member had spent: the shortfall is owed (POL-REFUND-001).
+    ACCRUAL_SHORTFALL = "accrual.shortfall"
 
 
 def event_id(source_id: str, event_type: str) -> str:
