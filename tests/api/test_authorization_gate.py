@@ -51,6 +51,8 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/refunds/{refund_id}/reject"): {OPERATOR},
     ("GET", "/v1/members/{member_id}/balance"): EVERYONE,
     ("GET", "/v1/members/{member_id}/ledger"): EVERYONE,
+    ("GET", "/v1/members/{member_id}/ledger/export"): {OPERATOR},
+    ("GET", "/v1/ledger/export"): {OPERATOR},
     ("POST", "/v1/members/{member_id}/accruals"): {INTEGRATION},
     ("GET", "/v1/members/{member_id}/accruals/{order_id}"): {INTEGRATION},
     ("POST", "/v1/members/{member_id}/accruals/{order_id}/reverse"): {INTEGRATION},
