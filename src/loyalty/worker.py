@@ -26,6 +26,7 @@ from temporalio.worker import Replayer, Worker
 from loyalty.activities.accruals import AccrualActivities
 from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
 from loyalty.activities.checks import RedemptionChecks
+from loyalty.activities.expiry import ExpiryNoticeActivities
 from loyalty.activities.fulfillment import FulfillmentActivities
 from loyalty.activities.holds import HoldSweepActivities
 from loyalty.activities.maintenance import MaintenanceActivities
@@ -152,6 +153,7 @@ def build_activities(
     accruals = AccrualActivities(
         sessions=sessions, ledger=ledger, policies=policies, currency=settings.program_currency
     )
+    notices = ExpiryNoticeActivities(ledger=ledger, policies=policies)
     maintenance = MaintenanceActivities(ledger=ledger, sessions=sessions, client=client)
     holds = HoldSweepActivities(
         sessions=sessions, ledger=ledger, partner=partner, client=client, policies=policies
@@ -184,6 +186,7 @@ def build_activities(
         webhooks.record_failure,
         webhooks.publish_event,
         maintenance.expire_points,
+        notices.record_notices,
         maintenance.reconcile_ledger,
         holds.sweep_expired_holds,
         accruals.record_pending,

@@ -51,6 +51,9 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/refunds/{refund_id}/reject"): {OPERATOR},
     ("GET", "/v1/members/{member_id}/balance"): EVERYONE,
     ("GET", "/v1/members/{member_id}/ledger"): EVERYONE,
+    ("GET", "/v1/members/{member_id}/expiring"): EVERYONE,
+    ("POST", "/v1/members/{member_id}/expiring/extend"): STAFF,
+    ("POST", "/v1/members/{member_id}/expiring/reinstate"): STAFF,
     ("GET", "/v1/members/{member_id}/ledger/export"): {OPERATOR},
     ("GET", "/v1/ledger/export"): {OPERATOR},
     ("POST", "/v1/members/{member_id}/accruals"): {INTEGRATION},
@@ -91,6 +94,13 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "CaseDecisionBody": {"reason": "within policy"},
     "CaseEditBody": {"reason": "within policy", "points": 100},
     "WebhookCreate": {"url": "https://hooks.example.com/loyalty"},
+    "ExtensionCreate": {
+        "request_id": "ext-1",
+        "expires_on": "2027-01-01",
+        "days": 10,
+        "reason": "travel",
+    },
+    "ReinstatementCreate": {"request_id": "rein-1", "reason": "member was abroad"},
     "AccrualCreate": {"order_id": "order-1", "amount": "12.50", "currency": "USD"},
     "AccrualReturnCreate": {"return_id": "return-1"},
 }

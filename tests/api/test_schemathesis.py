@@ -123,5 +123,5 @@ def test_no_server_errors_and_responses_match_the_schema(
             failure = _check_operation(operation, mode, {"Authorization": f"Bearer {token}"})
             if failure:
                 failures.append(failure)
-    assert len(operations) == 32
+    assert len(operations) == 35
     assert not failures, "\n\n".join(failures)

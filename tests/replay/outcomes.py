@@ -25,6 +25,7 @@ RECORDED = frozenset(
         "accrual_cancelled",
         "accrual_available",
         "accrual_return_shortfall",
+        "points_expiry_notices",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.
@@ -34,6 +35,8 @@ KEPT = frozenset(
     set(_FIRST)
     | {f"durable_fanout_{name}" for name in (*_FIRST, "refund")}
     | {"scoped_child_assisted_redemption"}
+    # ExpirePoints before the expiry-notices patch (a copy of the points_expiry recording)
+    | {"before_expiry_notices_patch_points_expiry"}
     | {
         f"before_{patch}_patch_{name}"
         for patch in ("decide", "safe_cancellation")

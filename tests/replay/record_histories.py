@@ -37,6 +37,7 @@ from loyalty.contracts.maintenance import (
     RECONCILE_WORKFLOW,
     SWEEP_HOLDS_WORKFLOW,
     ExpiryRequest,
+    ExpirySummary,
     HoldSweepRequest,
     ReconcileRequest,
 )
@@ -298,6 +299,28 @@ async def record_accruals(
     await save(instant.client, "accrual_return_shortfall", return_id)
 
 
+async def record_expiry_notices(saga: SagaHarness, new_member: MemberFactory) -> None:
+    """An expiry run that records and announces advance notices (expiry-notices patch)."""
+    member = new_member(points=100, expires_in=dt.timedelta(days=10))
+    workflow_id = unique_id("points-expiry-notices")
+    summary = await saga.client.execute_workflow(
+        EXPIRE_POINTS_WORKFLOW,
+        ExpiryRequest(member_id=member, requested_by="ops-1"),
+        id=workflow_id,
+        task_queue=saga.task_queue,
+        result_type=ExpirySummary,
+    )
+    assert summary.notices == 2
+    await save(saga.client, "points_expiry_notices", workflow_id)
+
+
+async def test_record_expiry_notice_history(
+    saga: SagaHarness, new_member: MemberFactory, seeded_catalog: None
+) -> None:
+    """Only the expiry-notice recording: ``pytest ...::test_record_expiry_notice_history``."""
+    await record_expiry_notices(saga, new_member)
+
+
 async def test_record_accrual_histories(
     saga_factory: HarnessFactory,
     new_member: MemberFactory,
@@ -332,6 +355,7 @@ async def test_record_histories(
     await record_redemptions(saga, new_member)
     await record_assisted(assisted, new_member)
     await record_webhook_delivery(saga, sessions, new_member, receiver)
+    await record_expiry_notices(saga, new_member)
     await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
 
     recorded = {path.stem for path in HISTORIES.glob("*.json")}

@@ -132,6 +132,7 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     awf.GRANT_GOODWILL_CREDIT: (awf.GrantGoodwillCredit, awf.CreditGranted),
     ing.INGEST_POLICIES: (ing.IngestPolicies, ing.IngestionSummary),
     job.EXPIRE_POINTS: (job.ExpireDue, job.ExpirySummary),
+    job.RECORD_EXPIRY_NOTICES: (job.NoticesDue, job.ExpiryNotices),
     job.RECONCILE_LEDGER: (job.ReconcileRequest, job.ReconciliationReport),
     acc.RECORD_PENDING_ACCRUAL: (acc.RecordPendingAccrual, acc.AccrualRecord),
     acc.SETTLE_ACCRUAL: (acc.SettleAccrual, acc.AccrualRecord),

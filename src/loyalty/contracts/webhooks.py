@@ -53,6 +53,8 @@ class EventType(StrEnum):
     REFUNDED = "redemption.refunded"
     # A return took back points the member had spent: the shortfall is owed (POL-REFUND-001).
     ACCRUAL_SHORTFALL = "accrual.shortfall"
+    # POL-EXPIRY-001's advance notice: points expire on a date (sent each lead time once).
+    POINTS_EXPIRING = "points.expiring"
 
 
 def event_id(source_id: str, event_type: str) -> str:

@@ -123,6 +123,8 @@ ENTRY_KINDS = (
     "settle",
     "unpend",
     "clawback",
+    # expired points given back within POL-EXPIRY-001's reinstatement window
+    "reinstate",
 )
 ENTRY_KINDS_SQL = ",".join(f"'{kind}'" for kind in ENTRY_KINDS)
 ENTRY_MOVES_SQL = "delta_available <> 0 OR delta_held <> 0 OR delta_pending <> 0 OR delta_owed <> 0"
@@ -176,12 +178,18 @@ class PointLot(Base):
     original_points: Mapped[int] = mapped_column(BigInteger)
     remaining: Mapped[int] = mapped_column(BigInteger)
     expired_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Of the expired points, how many a reinstatement gave back (into a new lot).
+    reinstated_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
         CheckConstraint("remaining >= 0", name="lot_remaining_non_negative"),
         CheckConstraint("expired_points >= 0", name="lot_expired_non_negative"),
+        CheckConstraint(
+            "reinstated_points >= 0 AND reinstated_points <= expired_points",
+            name="lot_reinstated_bounded",
+        ),
         Index("ix_point_lots_member_expiry", "member_id", "expires_at", "id"),
     )
 
@@ -404,4 +412,40 @@ class AccrualReturn(Base):
             " AND shortfall >= 0 AND from_pending + from_available + shortfall = points",
             name="accrual_return_split",
         ),
+    )
+
+
+class ExpiryNotice(Base):
+    """One advance notice (POL-EXPIRY-001) of the points expiring on a date; sent once."""
+
+    __tablename__ = "expiry_notices"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    run_key: Mapped[str] = mapped_column(String(640))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (Index("ix_expiry_notices_run", "run_key"),)
+
+
+class ExpiryExtension(Base):
+    """A support agent pushed back a member's expiry date (idempotent by its id)."""
+
+    __tablename__ = "expiry_extensions"
+
+    id: Mapped[str] = mapped_column(String(640), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
+    lot_ids: Mapped[list[str]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("days > 0 AND points > 0", name="extension_positive"),
+        Index("ix_expiry_extensions_member", "member_id", "created_at"),
     )

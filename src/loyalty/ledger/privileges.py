@@ -31,6 +31,8 @@ APP_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "vouchers": _FACT,
     "hold_tombstones": _FACT,
     "accrual_returns": _FACT,
+    "expiry_notices": _FACT,
+    "expiry_extensions": _FACT,
     # projections and records the application keeps current (UPDATE, never DELETE)
     "accounts": _RECORD,
     "holds": _RECORD,

@@ -11,7 +11,7 @@ transaction: the projection never moves without its entry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.domain.earning import Earning
+from loyalty.domain.expiry import ExpiryRules
 from loyalty.domain.limits import SpendCeiling, ceiling_reasons
+from loyalty.domain.tiers import Tier
 from loyalty.errors import (
     HoldCancelledError,
     IdempotencyConflictError,
@@ -30,7 +32,7 @@ from loyalty.errors import (
     NotFoundError,
     ValidationError,
 )
-from loyalty.ledger import accruals, lots, reads, reconcile, spend, stock
+from loyalty.ledger import accruals, catalog, expiry_care, lots, reads, reconcile, spend, stock
 from loyalty.ledger.idempotency import (
     entry_by_key,
     find_replay,
@@ -158,6 +160,80 @@ class Ledger:
     def accrual(self, *, accrual_id: str) -> AccrualView | None:
         with self._sessions() as session:
             return accruals.get(session, accrual_id)
+
+    def expiring(
+        self, *, member_id: str, within: dt.timedelta | None = None
+    ) -> list[expiry_care.ExpiringPoints]:
+        """Unexpired points by expiry date (only those within ``within``, if given)."""
+        now = self._clock()
+        with self._sessions() as session:
+            catalog.get_member(session, member_id=member_id)
+            until = now + within if within is not None else None
+            return expiry_care.expiring(session, member_id=member_id, as_of=now, until=until)
+
+    def record_notices(
+        self,
+        *,
+        as_of: dt.datetime,
+        days_before: tuple[int, ...],
+        run_key: str,
+        member_id: str | None = None,
+    ) -> list[expiry_care.Notice]:
+        """Record the advance notices due at ``as_of``; every one ``run_key`` recorded."""
+        with self._sessions.begin() as session:
+            return expiry_care.record_notices(
+                session, as_of=as_of, days_before=days_before, run_key=run_key, member_id=member_id
+            )
+
+    def extend_expiry(
+        self,
+        *,
+        member_id: str,
+        expires_on: dt.date,
+        days: int,
+        rules: ExpiryRules,
+        staff: expiry_care.Staff,
+        idempotency_key: str,
+    ) -> expiry_care.Extension:
+        """Push back the expiry of the points due on ``expires_on`` (see ``expiry_care``)."""
+        request = fingerprint("extend", member=member_id, on=expires_on, days=days)
+        with self._transaction(member_id, idempotency_key, request) as op:
+            tier = Tier(catalog.get_member(op.session, member_id=member_id).tier)
+            return expiry_care.extend(
+                op,
+                key=idempotency_key,
+                expires_on=expires_on,
+                days=days,
+                tier=tier,
+                rules=rules,
+                staff=staff,
+                now=self._clock(),
+            )
+
+    def reinstate(
+        self,
+        *,
+        member_id: str,
+        rules: ExpiryRules,
+        approval_thresholds: Mapping[Tier, int],
+        staff: expiry_care.Staff,
+        idempotency_key: str,
+    ) -> tuple[int, bool]:
+        """Reinstate recently expired points; (points, replayed)."""
+        request = fingerprint("reinstate", member=member_id)
+        with self._transaction(member_id, idempotency_key, request) as op:
+            if op.replay:
+                return op.replay.delta_available, True
+            tier = Tier(catalog.get_member(op.session, member_id=member_id).tier)
+            points = expiry_care.reinstate(
+                op,
+                tier=tier,
+                rules=rules,
+                approval_threshold=approval_thresholds[tier],
+                staff=staff,
+                now=self._clock(),
+            )
+            return points, False
 
     def hold(
         self,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from loyalty.domain.approvals import ApprovalRules
 from loyalty.domain.earning import EarningRules, require_tier_multipliers
+from loyalty.domain.expiry import ExpiryRules, notice_days, per_tier_ints
 from loyalty.domain.program import ProgramParameters
 from loyalty.domain.refunds import RefundRules
 from loyalty.errors import ValidationError
@@ -124,6 +125,33 @@ class PolicyBook:
             ),
             pending_period_days=_non_negative_int(
                 parameter(current, ACCRUAL_POLICY, "pending_period_days"), "pending_period_days"
+            ),
+        )
+
+    def expiry_rules(self, *, today: dt.date | None = None) -> ExpiryRules:
+        """Notices, extensions and reinstatements (POL-EXPIRY-001 in force).
+
+        Raises:
+            ValidationError: the policy or one of its numbers is missing or malformed.
+        """
+        current = self.in_force(today=today)
+
+        def number(key: str) -> object:
+            return parameter(current, EXPIRY_POLICY, key)
+
+        return ExpiryRules(
+            notice_days_before=notice_days(number("expiry_notice_days_before")),
+            extension_max_days=per_tier_ints(
+                number("extension_max_days"), name="extension_max_days"
+            ),
+            extension_max_per_12m=_positive_int(
+                number("extension_max_per_member_12m"), "extension_max_per_member_12m"
+            ),
+            reinstatement_window_days=_positive_int(
+                number("reinstatement_window_days"), "reinstatement_window_days"
+            ),
+            reinstatement_max_points=per_tier_ints(
+                number("reinstatement_max_points"), name="reinstatement_max_points"
             ),
         )
 

@@ -1,4 +1,4 @@
-"""earning with a pending period: pending and owed points, accruals and their returns
+"""earning with a pending period (pending and owed points, accruals, returns); expiry care
 
 Revision ID: 0008
 Revises: 0007
@@ -16,6 +16,10 @@ Issue 13, item 1:
   ``unpend``, ``clawback``.
 - ``accruals`` (one per order, keyed by the Accrual workflow id) and
   ``accrual_returns`` (one per return, keyed by its idempotency key).
+
+Item 5: ``expiry_notices`` (each advance notice sent once), ``expiry_extensions``
+(support pushed an expiry date back), ``point_lots.reinstated_points`` and the
+entry kind ``reinstate`` (expired points given back in a new lot).
 """
 
 from collections.abc import Sequence
@@ -32,10 +36,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_KINDS = "'accrue','hold','release','capture','reverse','expire','adjust'"
-NEW_KINDS = f"{OLD_KINDS},'pend','settle','unpend','clawback'"
+NEW_KINDS = f"{OLD_KINDS},'pend','settle','unpend','clawback','reinstate'"
 OLD_MOVES = "delta_available <> 0 OR delta_held <> 0"
 NEW_MOVES = f"{OLD_MOVES} OR delta_pending <> 0 OR delta_owed <> 0"
 ENTRY_COLUMNS = ("delta_pending", "pending_after", "delta_owed", "owed_after")
+NEW_TABLES = ("accruals", "accrual_returns", "expiry_notices", "expiry_extensions")
 
 
 def _zero(name: str) -> sa.Column[int]:
@@ -57,8 +62,9 @@ def upgrade() -> None:
     _entry_checks(NEW_KINDS, NEW_MOVES)
     _accruals()
     _returns()
-    op.execute(grant_statement("accruals"))
-    op.execute(grant_statement("accrual_returns"))
+    _expiry()
+    for table in NEW_TABLES:
+        op.execute(grant_statement(table))
 
 
 def _entry_checks(kinds: str, moves: str) -> None:
@@ -138,7 +144,56 @@ def _returns() -> None:
     )
 
 
+def _expiry() -> None:
+    op.add_column("point_lots", _zero("reinstated_points"))
+    op.create_check_constraint(
+        "lot_reinstated_bounded",
+        "point_lots",
+        "reinstated_points >= 0 AND reinstated_points <= expired_points",
+    )
+    op.create_table(
+        "expiry_notices",
+        sa.Column(
+            "member_id",
+            sa.String(length=64),
+            sa.ForeignKey("accounts.member_id"),
+            primary_key=True,
+        ),
+        sa.Column("expires_at", sa.DateTime(timezone=True), primary_key=True),
+        sa.Column("days_before", sa.Integer(), primary_key=True),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("run_key", sa.String(length=640), nullable=False),
+        _timestamp("created_at"),
+    )
+    op.create_index("ix_expiry_notices_run", "expiry_notices", ["run_key"])
+    op.create_table(
+        "expiry_extensions",
+        sa.Column("id", sa.String(length=640), primary_key=True),
+        sa.Column(
+            "member_id", sa.String(length=64), sa.ForeignKey("accounts.member_id"), nullable=False
+        ),
+        sa.Column("expires_on", sa.Date(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("lot_ids", ARRAY(sa.String()), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        _timestamp("created_at"),
+        sa.CheckConstraint("days > 0 AND points > 0", name="extension_positive"),
+    )
+    op.create_index("ix_expiry_extensions_member", "expiry_extensions", ["member_id", "created_at"])
+    for table in ("expiry_notices", "expiry_extensions"):
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE"
+            f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION refuse_mutation()"
+        )
+
+
 def downgrade() -> None:
+    op.drop_table("expiry_extensions")
+    op.drop_table("expiry_notices")
+    op.drop_constraint("lot_reinstated_bounded", "point_lots", type_="check")
+    op.drop_column("point_lots", "reinstated_points")
     op.drop_table("accrual_returns")
     op.drop_table("accruals")
     _entry_checks(OLD_KINDS, OLD_MOVES)
