@@ -101,24 +101,18 @@ class AccrualWorkflow:
         )
         self._settling = False
         self._returns_in_flight = 0
+        self._refused: ApplicationError | None = None
 
     @workflow.run
     async def run(self, request: AccrualRequest) -> AccrualState:
         accrual_id = self._state.accrual_id
-        recorded = await call(
-            RECORD_PENDING_ACCRUAL,
-            RecordPendingAccrual(
-                accrual_id=accrual_id,
-                member_id=request.member_id,
-                order_id=request.order_id,
-                amount=request.amount,
-                currency=request.currency,
-                source=request.source,
-                actor=request.actor,
-            ),
-            AccrualRecord,
-            LEDGER,
-        )
+        try:
+            recorded = await self._record(request)
+        except ApplicationError as refused:
+            # The caller waiting in ``recorded`` gets the refusal itself (e.g. unknown member).
+            self._refused = refused
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise
         self._apply(recorded)
         wait = recorded.available_at - workflow.now()
         if self._state.status == AccrualStatus.PENDING and wait > timedelta(0):
@@ -139,6 +133,22 @@ class AccrualWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
+    async def _record(self, request: AccrualRequest) -> AccrualRecord:
+        return await call(
+            RECORD_PENDING_ACCRUAL,
+            RecordPendingAccrual(
+                accrual_id=self._state.accrual_id,
+                member_id=request.member_id,
+                order_id=request.order_id,
+                amount=request.amount,
+                currency=request.currency,
+                source=request.source,
+                actor=request.actor,
+            ),
+            AccrualRecord,
+            LEDGER,
+        )
+
     def _cancelled(self) -> bool:
         return self._state.status != AccrualStatus.PENDING and self._returns_in_flight == 0
 
@@ -152,7 +162,13 @@ class AccrualWorkflow:
 
     @workflow.update(name=UPDATE_RECORDED)
     async def recorded(self, _: AwaitRecorded) -> AccrualState:
-        await workflow.wait_condition(lambda: self._state.record is not None)
+        await workflow.wait_condition(
+            lambda: self._state.record is not None or self._refused is not None
+        )
+        if self._refused is not None:
+            raise ApplicationError(
+                self._refused.message, *self._refused.details, type=self._refused.type
+            )
         return self._state
 
     @workflow.update(name=UPDATE_RETURN)
