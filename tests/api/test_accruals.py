@@ -149,6 +149,7 @@ async def test_a_return_after_spending_records_what_is_owed_and_later_earning_re
     member, order = new_member(tier="bronze"), unique_id("order")
     await accrue(api, member, order, "1200.00")
     await settled(api, member, order)
+    repost = await accrue(api, member, order, "1200.00")  # after the workflow closed
     redeem = await api.redeem(
         {"request_id": unique_id("req"), "member_id": member, "reward_id": "R-GIFT-10"},
         api.customer(member),
@@ -161,6 +162,7 @@ async def test_a_return_after_spending_records_what_is_owed_and_later_earning_re
     await accrue(api, member, second, "1000.00")
     await settled(api, member, second)
 
+    assert (repost.status_code, repost.json()["status"]) == (200, "available")
     outcome = returned.json()["outcome"]
     assert returned.status_code == 200, returned.text
     assert (outcome["from_available"], outcome["shortfall"]) == (200, 1000)
