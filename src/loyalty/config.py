@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # Optional: encrypt every Temporal payload (base64 of 32 random bytes)
     payload_key: SecretStr | None = None
 
+    # Earning: the currency purchases are reported in. POL-ACCRUAL-001 gives points per
+    # unit of *the* currency; another currency needs a rate no policy states, so it is refused.
+    program_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
     # RAG and agents
     qdrant_url: str | None = Field(
         default=None, validation_alias=AliasChoices("QDRANT_URL", "LOYALTY_QDRANT_URL")

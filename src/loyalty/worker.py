@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Replayer, Worker
 
+from loyalty.activities.accruals import AccrualActivities
 from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
 from loyalty.activities.checks import RedemptionChecks
+from loyalty.activities.expiry import ExpiryNoticeActivities
 from loyalty.activities.fulfillment import FulfillmentActivities
 from loyalty.activities.holds import HoldSweepActivities
 from loyalty.activities.maintenance import MaintenanceActivities
@@ -50,6 +52,7 @@ from loyalty.schedules import ensure_schedules
 from loyalty.temporal_client import DATA_CONVERTER, connect
 from loyalty.webhooks.secrets import SecretBox
 from loyalty.webhooks.targets import Resolver, resolve_host
+from loyalty.workflows.accrual import AccrualReturnWorkflow, AccrualWorkflow
 from loyalty.workflows.assisted import AssistedRedemptionWorkflow
 from loyalty.workflows.ingestion import PolicyIngestionWorkflow
 from loyalty.workflows.maintenance import (
@@ -74,6 +77,8 @@ WORKFLOWS: Sequence[type] = (
     ExpirePointsWorkflow,
     ReconcileLedgerWorkflow,
     SweepExpiredHoldsWorkflow,
+    AccrualWorkflow,
+    AccrualReturnWorkflow,
 )
 ACTIVITY_THREADS = 32
 
@@ -148,6 +153,10 @@ def build_activities(
     fulfillment = FulfillmentActivities(partner=partner, sessions=sessions)
     records = RecordActivities(sessions=sessions)
     refunds = RefundActivities(sessions=sessions, ledger=ledger, policies=policies)
+    accruals = AccrualActivities(
+        sessions=sessions, ledger=ledger, policies=policies, currency=settings.program_currency
+    )
+    notices = ExpiryNoticeActivities(ledger=ledger, policies=policies)
     maintenance = MaintenanceActivities(ledger=ledger, sessions=sessions, client=client)
     holds = HoldSweepActivities(
         sessions=sessions, ledger=ledger, partner=partner, client=client, policies=policies
@@ -180,8 +189,12 @@ def build_activities(
         webhooks.record_failure,
         webhooks.publish_event,
         maintenance.expire_points,
+        notices.record_notices,
         maintenance.reconcile_ledger,
         holds.sweep_expired_holds,
+        accruals.record_pending,
+        accruals.settle,
+        accruals.take_back,
     ]
     if agents is not None:
         activities += agent_activities(

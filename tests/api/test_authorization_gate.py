@@ -23,14 +23,16 @@ from loyalty.api.auth import Role, mint_token
 from loyalty.config import Settings
 from tests.support import temporal as support
 
-CUSTOMER, AGENT, LEAD, OPERATOR = (
+CUSTOMER, AGENT, LEAD, OPERATOR, INTEGRATION = (
     Role.CUSTOMER,
     Role.SUPPORT_AGENT,
     Role.SUPPORT_LEAD,
     Role.OPERATOR,
+    Role.INTEGRATION,
 )
 STAFF = {AGENT, LEAD}
-EVERYONE = {CUSTOMER, AGENT, LEAD, OPERATOR}
+EVERYONE = {CUSTOMER, AGENT, LEAD, OPERATOR}  # the people; integrations only report purchases
+ALL_ROLES = set(Role)
 PUBLIC: set[Role] | None = None
 
 # Who may call what: the README's table, stated independently of the code.
@@ -49,6 +51,14 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/refunds/{refund_id}/reject"): {OPERATOR},
     ("GET", "/v1/members/{member_id}/balance"): EVERYONE,
     ("GET", "/v1/members/{member_id}/ledger"): EVERYONE,
+    ("GET", "/v1/members/{member_id}/expiring"): EVERYONE,
+    ("POST", "/v1/members/{member_id}/expiring/extend"): STAFF,
+    ("POST", "/v1/members/{member_id}/expiring/reinstate"): STAFF,
+    ("GET", "/v1/members/{member_id}/ledger/export"): {OPERATOR},
+    ("GET", "/v1/ledger/export"): {OPERATOR},
+    ("POST", "/v1/members/{member_id}/accruals"): {INTEGRATION},
+    ("GET", "/v1/members/{member_id}/accruals/{order_id}"): {INTEGRATION},
+    ("POST", "/v1/members/{member_id}/accruals/{order_id}/reverse"): {INTEGRATION},
     ("GET", "/v1/rewards"): EVERYONE,
     ("GET", "/v1/policies"): EVERYONE,
     ("POST", "/v1/policies/ingest"): {OPERATOR},
@@ -71,6 +81,7 @@ PATH_VALUES = {
     "case_id": "assisted-ticket-1",
     "subscription_id": "wh_0123456789abcdef",
     "refund_id": "refund-system~redemption-member~M0001~order-1~refund-1",
+    "order_id": "order-1",
 }
 # A body each request schema accepts, keyed by the schema's name.
 VALID_BODIES: dict[str, dict[str, Any]] = {
@@ -83,6 +94,15 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "CaseDecisionBody": {"reason": "within policy"},
     "CaseEditBody": {"reason": "within policy", "points": 100},
     "WebhookCreate": {"url": "https://hooks.example.com/loyalty"},
+    "ExtensionCreate": {
+        "request_id": "ext-1",
+        "expires_on": "2027-01-01",
+        "days": 10,
+        "reason": "travel",
+    },
+    "ReinstatementCreate": {"request_id": "rein-1", "reason": "member was abroad"},
+    "AccrualCreate": {"order_id": "order-1", "amount": "12.50", "currency": "USD"},
+    "AccrualReturnCreate": {"return_id": "return-1"},
 }
 INVALID_BODIES: list[tuple[str, bytes]] = [
     ("schema-invalid", b'{"unexpected": ["field"], "quantity": "many"}'),
@@ -159,7 +179,7 @@ async def test_callers_without_the_role_are_refused_before_validation(
         callers: list[tuple[str, dict[str, str], int]] = [
             ("anonymous", {}, 401),
             ("forged", {"Authorization": "Bearer not-a-token"}, 401),
-            *[(r.value, _token(settings, r), 403) for r in EVERYONE - allowed],
+            *[(r.value, _token(settings, r), 403) for r in ALL_ROLES - allowed],
         ]
         for who, headers, expected in callers:
             for kind, content in _attempts(operation):

@@ -25,6 +25,10 @@ RECORDED = frozenset(
         "hold_sweep",
         "redemption_needs_attention",
         "assisted_approval_overdue",
+        "accrual_cancelled",
+        "accrual_available",
+        "accrual_return_shortfall",
+        "points_expiry_notices",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.
@@ -34,6 +38,8 @@ KEPT = frozenset(
     set(_FIRST)
     | {f"durable_fanout_{name}" for name in (*_FIRST, "refund")}
     | {"scoped_child_assisted_redemption"}
+    # ExpirePoints before the expiry-notices patch (a copy of the points_expiry recording)
+    | {"before_expiry_notices_patch_points_expiry"}
     | {
         f"before_credit_refusal_patch_{name}"
         for name in ("assisted_auto_executed", "assisted_approved")

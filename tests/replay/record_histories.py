@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 
+from loyalty.contracts import accrual as acc
 from loyalty.contracts import assisted as a
 from loyalty.contracts import redemption as r
 from loyalty.contracts.ingestion import INGEST_WORKFLOW, IngestionState, IngestRequest
@@ -35,13 +37,15 @@ from loyalty.contracts.maintenance import (
     RECONCILE_WORKFLOW,
     SWEEP_HOLDS_WORKFLOW,
     ExpiryRequest,
+    ExpirySummary,
     HoldSweepRequest,
     ReconcileRequest,
 )
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
+from loyalty.ledger.repository import Ledger
 from loyalty.webhooks import subscriptions
 from loyalty.webhooks.secrets import SecretBox
-from tests.conftest import MemberFactory, unique_id
+from tests.conftest import HarnessFactory, MemberFactory, unique_id
 from tests.integration.agents.conftest import (  # noqa: F401  (fixtures used by name)
     AssistedFactory,
     assisted,
@@ -295,6 +299,7 @@ async def record_approval_overdue(
                 reason="voucher never arrived",
                 severity="major",
                 requested_by="agent-7",
+                approval_timeout_s=3600.0,  # longer than the policy: it alerts, then waits on
             )
         )
         while (
@@ -332,21 +337,127 @@ async def test_record_alert_histories(
     await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")
 
 
+def _purchase(member: str, amount: str) -> acc.AccrualRequest:
+    return acc.AccrualRequest(
+        member_id=member,
+        order_id=unique_id("order"),
+        amount=Decimal(amount),
+        currency="USD",
+        source="shop-1",
+        actor="shop-1",
+    )
+
+
+async def record_accruals(
+    saga: SagaHarness, instant: SagaHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    """A purchase returned while pending; one settled at once, spent, then returned."""
+    request = _purchase(new_member(tier="silver"), "100.00")
+    workflow_id = acc.accrual_workflow_id(
+        source=request.source, member_id=request.member_id, order_id=request.order_id
+    )
+    handle = await saga.client.start_workflow(
+        acc.ACCRUAL_WORKFLOW,
+        request,
+        id=workflow_id,
+        task_queue=saga.task_queue,
+        result_type=acc.AccrualState,
+    )
+    await handle.execute_update(
+        acc.UPDATE_RECORDED, acc.AwaitRecorded(), result_type=acc.AccrualState
+    )
+    back = acc.ReturnPurchase(return_id="return-1", actor="shop-1")
+    await handle.execute_update(acc.UPDATE_RETURN, back, result_type=acc.ReturnOutcome)
+    assert (await handle.result()).status == acc.AccrualStatus.CANCELLED
+    await save(saga.client, "accrual_cancelled", workflow_id)
+
+    member = new_member(tier="bronze")
+    request = _purchase(member, "10.00")
+    workflow_id = acc.accrual_workflow_id(
+        source=request.source, member_id=member, order_id=request.order_id
+    )
+    await instant.client.execute_workflow(
+        acc.ACCRUAL_WORKFLOW, request, id=workflow_id, task_queue=instant.task_queue
+    )
+    await save(instant.client, "accrual_available", workflow_id)
+    ledger.adjust(
+        member_id=member, points=-8, reason="spent", actor="ops-1", idempotency_key=unique_id("k")
+    )
+    returned = acc.AccrualReturnRequest(
+        accrual_id=workflow_id, member_id=member, return_id="return-1", actor="shop-1"
+    )
+    return_id = acc.accrual_return_workflow_id(workflow_id, returned.return_id)
+    outcome = await instant.client.execute_workflow(
+        acc.ACCRUAL_RETURN_WORKFLOW,
+        returned,
+        id=return_id,
+        task_queue=instant.task_queue,
+        result_type=acc.ReturnOutcome,
+    )
+    assert outcome.shortfall == 8
+    await save(instant.client, "accrual_return_shortfall", return_id)
+
+
+async def record_expiry_notices(saga: SagaHarness, new_member: MemberFactory) -> None:
+    """An expiry run that records and announces advance notices (expiry-notices patch)."""
+    member = new_member(points=100, expires_in=dt.timedelta(days=10))
+    workflow_id = unique_id("points-expiry-notices")
+    summary = await saga.client.execute_workflow(
+        EXPIRE_POINTS_WORKFLOW,
+        ExpiryRequest(member_id=member, requested_by="ops-1"),
+        id=workflow_id,
+        task_queue=saga.task_queue,
+        result_type=ExpirySummary,
+    )
+    assert summary.notices == 2
+    await save(saga.client, "points_expiry_notices", workflow_id)
+
+
+async def test_record_expiry_notice_history(
+    saga: SagaHarness, new_member: MemberFactory, seeded_catalog: None
+) -> None:
+    """Only the expiry-notice recording: ``pytest ...::test_record_expiry_notice_history``."""
+    await record_expiry_notices(saga, new_member)
+
+
+async def test_record_accrual_histories(
+    saga_factory: HarnessFactory,
+    new_member: MemberFactory,
+    ledger: Ledger,
+    tmp_path: Path,
+    seeded_catalog: None,
+) -> None:
+    """Only the accrual recordings (issue 13): ``pytest ...::test_record_accrual_histories``."""
+    instant = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    async with saga_factory() as saga, saga_factory(policies_dir=instant) as settles_at_once:
+        await record_accruals(saga, settles_at_once, new_member, ledger)
+
+
 async def test_record_histories(
     saga: SagaHarness,
+    saga_factory: HarnessFactory,
     assisted: AssistedHarness,  # noqa: F811
     assisted_factory: AssistedFactory,  # noqa: F811
     sessions: sessionmaker[Session],
     new_member: MemberFactory,
+    ledger: Ledger,
+    tmp_path: Path,
     seeded_catalog: None,
     receiver: Receiver,  # noqa: F811
     partner_simulator: PartnerSimulator,
-    tmp_path: Path,
 ) -> None:
+    instant = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    async with saga_factory(policies_dir=instant) as settles_at_once:
+        await record_accruals(saga, settles_at_once, new_member, ledger)
     await record_redemptions(saga, new_member)
     await record_assisted(assisted, new_member)
     await record_webhook_delivery(saga, sessions, new_member, receiver)
     await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")
+    await record_expiry_notices(saga, new_member)
     await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
 
     recorded = {path.stem for path in HISTORIES.glob("*.json")}

@@ -20,8 +20,11 @@ from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
 from loyalty.api.routes import (
+    accruals,
     actions,
     assisted,
+    expiry,
+    exports,
     health,
     members,
     policies,
@@ -109,6 +112,9 @@ def create_app(
         actions,
         refunds,
         members,
+        accruals,
+        exports,
+        expiry,
         rewards,
         webhooks,
         assisted,

@@ -1,7 +1,8 @@
 """Bearer JWTs (PyJWT): who is calling and what they may touch.
 
 Claims: ``sub`` (the actor id, written to the audit log and passed to
-workflows), ``role`` (customer | support_agent | support_lead | operator),
+workflows; for an integration, the shop or point of sale that scopes its order
+ids), ``role`` (customer | support_agent | support_lead | operator | integration),
 ``member_id`` (required for customers: the one member the token is bound to),
 ``client`` (customers: the app that holds the token, e.g. ``app`` or ``web``;
 it becomes the redemption's channel), ``iss``, ``aud``, ``exp`` (required),
@@ -42,9 +43,13 @@ class Role(StrEnum):
     SUPPORT_AGENT = "support_agent"
     SUPPORT_LEAD = "support_lead"
     OPERATOR = "operator"
+    # A point of sale or an online shop: reports purchases and returns, nothing else.
+    INTEGRATION = "integration"
 
 
 STAFF = (Role.SUPPORT_AGENT, Role.SUPPORT_LEAD)
+# The people: members and staff. Integrations are machines with one job (accruals).
+PEOPLE = (Role.CUSTOMER, *STAFF, Role.OPERATOR)
 
 
 @dataclass(frozen=True)

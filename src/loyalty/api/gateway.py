@@ -24,12 +24,26 @@ from temporalio.client import (
 )
 from temporalio.client import WorkflowUpdateStage as Stage
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty import errors
 from loyalty.api.errors import from_application_error
 from loyalty.contracts import search
+from loyalty.contracts.accrual import (
+    ACCRUAL_RETURN_WORKFLOW,
+    ACCRUAL_WORKFLOW,
+    NOT_PENDING,
+    UPDATE_RECORDED,
+    UPDATE_RETURN,
+    AccrualRequest,
+    AccrualReturnRequest,
+    AccrualState,
+    AwaitRecorded,
+    ReturnOutcome,
+    ReturnPurchase,
+    accrual_return_workflow_id,
+)
 from loyalty.contracts.redemption import (
     QUERY_STATE,
     REDEMPTION_WORKFLOW,
@@ -46,10 +60,18 @@ from loyalty.contracts.redemption import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _Closed(Exception):
+    """The workflow can no longer take this update (closed, or past the step it serves)."""
+
+
 _QUERY_TIMEOUT = timedelta(seconds=5)
 _REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
 
 _REFUND_KEYS = ("redemption_id", "quantity", "reason")
+_ACCRUAL_KEYS = ("member_id", "order_id", "amount", "currency")
+_RETURN_KEYS = ("accrual_id", "amount")
 
 
 class TemporalGateway:
@@ -151,6 +173,64 @@ class TemporalGateway:
         workflow_id = refund_workflow_id(request.redemption_id, request.request_id)
         await self.start(REFUND_WORKFLOW, request, workflow_id, keys=_REFUND_KEYS)
         return workflow_id, await self.result(workflow_id, RefundResult)
+
+    async def accrue(self, request: AccrualRequest, workflow_id: str) -> AccrualState | None:
+        """Start (or join) the accrual; its state once the pending points are recorded.
+
+        None when not recorded within ``wait_s``; 409 when the order id was used
+        with another amount or currency.
+        """
+        await self.start(ACCRUAL_WORKFLOW, request, workflow_id, keys=_ACCRUAL_KEYS)
+        with contextlib.suppress(_Closed):
+            return await self._update(workflow_id, UPDATE_RECORDED, AwaitRecorded(), AccrualState)
+        return await self.result(workflow_id, AccrualState)
+
+    async def return_purchase(
+        self, accrual_id: str, member_id: str, request: ReturnPurchase
+    ) -> ReturnOutcome | None:
+        """Take back a return's points: through the running Accrual while they are pending,
+        else through an ``AccrualReturn`` workflow. None when not done within ``wait_s``.
+        """
+        with contextlib.suppress(_Closed):
+            return await self._update(accrual_id, UPDATE_RETURN, request, ReturnOutcome)
+        workflow_id = accrual_return_workflow_id(accrual_id, request.return_id)
+        argument = AccrualReturnRequest(
+            accrual_id=accrual_id,
+            member_id=member_id,
+            return_id=request.return_id,
+            amount=request.amount,
+            reason=request.reason,
+            actor=request.actor,
+        )
+        await self.start(ACCRUAL_RETURN_WORKFLOW, argument, workflow_id, keys=_RETURN_KEYS)
+        return await self.result(workflow_id, ReturnOutcome)
+
+    async def _update(
+        self, workflow_id: str, name: str, argument: BaseModel, result_type: type[M]
+    ) -> M | None:
+        """Execute an update; None after ``wait_s``.
+
+        Raises:
+            _Closed: the run has closed, or refused the update as no longer pending.
+        """
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            started = await handle.start_update(
+                name, argument, wait_for_stage=Stage.ACCEPTED, result_type=result_type
+            )
+            result: M = await asyncio.wait_for(started.result(), self._wait_s)
+        except TimeoutError:
+            return None
+        except WorkflowUpdateFailedError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == NOT_PENDING:
+                raise _Closed from None
+            raise from_application_error(cause) from None
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise _Closed from None
+            raise
+        return result
 
     async def start(
         self, workflow: str, argument: BaseModel, workflow_id: str, *, keys: tuple[str, ...]

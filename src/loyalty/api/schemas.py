@@ -248,15 +248,29 @@ class BalancePublic(Schema):
     expiring_soon: int = Field(description="Available points expiring within 30 days.")
     expiring_soon_before: dt.datetime
     as_of: dt.datetime
+    pending: int = Field(
+        default=0, description="Earned on purchases, spendable after the pending period."
+    )
+    owed: int = Field(
+        default=0,
+        description="Taken back by returns after being spent; recovered from future earning.",
+    )
 
 
 class LedgerEntryPublic(Schema):
     entry_id: int
-    kind: str = Field(description="accrue | hold | release | capture | reverse | expire | adjust")
+    kind: str = Field(
+        description="accrue | hold | release | capture | reverse | expire | adjust"
+        " | pend | settle | unpend | clawback"
+    )
     delta_available: int
     delta_held: int
     available_after: int
     held_after: int
+    delta_pending: int = 0
+    pending_after: int = 0
+    delta_owed: int = 0
+    owed_after: int = 0
     expires_at: dt.datetime | None
     reason: str
     created_at: dt.datetime

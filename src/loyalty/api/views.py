@@ -7,12 +7,14 @@ signals (which would teach how to steer them).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from loyalty.api import schemas
+from loyalty.contracts.accrual import AccrualRecord
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
 from loyalty.ledger.models import Redemption, Reward
-from loyalty.ledger.results import Balance, EntryView
+from loyalty.ledger.results import AccrualView, Balance, EntryView
 from loyalty.webhooks.models import WebhookSubscription
 
 
@@ -105,6 +107,8 @@ def balance(value: Balance) -> schemas.BalancePublic:
         expiring_soon=value.expiring_soon,
         expiring_soon_before=value.expiring_soon_before,
         as_of=value.as_of,
+        pending=value.pending,
+        owed=value.owed,
     )
 
 
@@ -116,6 +120,10 @@ def entry(value: EntryView) -> schemas.LedgerEntryPublic:
         delta_held=value.delta_held,
         available_after=value.available_after,
         held_after=value.held_after,
+        delta_pending=value.delta_pending,
+        pending_after=value.pending_after,
+        delta_owed=value.delta_owed,
+        owed_after=value.owed_after,
         expires_at=value.expires_at,
         reason=value.reason,
         created_at=value.created_at,
@@ -143,3 +151,7 @@ def webhook(row: WebhookSubscription) -> schemas.WebhookPublic:
         created_by=row.created_by,
         created_at=row.created_at,
     )
+
+
+def accrual(value: AccrualView) -> AccrualRecord:
+    return AccrualRecord.model_validate(dataclasses.asdict(value))

@@ -52,8 +52,10 @@ def seed_command(as_json: JsonOption = False) -> None:
 
 
 def _balance_text(b: Balance) -> str:
+    earning = f"pending {b.pending:,} pts, " if b.pending else ""
+    earning += f"owed {b.owed:,} pts, " if b.owed else ""
     return (
-        f"member {b.member_id}: available {b.available:,} pts, held {b.held:,} pts, "
+        f"member {b.member_id}: available {b.available:,} pts, held {b.held:,} pts, {earning}"
         f"{b.expiring_soon:,} pts expiring before {b.expiring_soon_before:%Y-%m-%d}"
     )
 

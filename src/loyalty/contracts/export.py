@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from loyalty.contracts import accrual as acc
 from loyalty.contracts import assisted as awf
 from loyalty.contracts import ingestion as ing
 from loyalty.contracts import maintenance as job
@@ -83,6 +84,23 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         "queries": {},
         "updates": {},
     },
+    acc.ACCRUAL_WORKFLOW: {
+        "id": "accrual-integration~<source>~<member_id>~<order_id>",
+        "input": acc.AccrualRequest,
+        "result": acc.AccrualState,
+        "queries": {wf.QUERY_STATE: acc.AccrualState},
+        "updates": {
+            acc.UPDATE_RECORDED: (acc.AwaitRecorded, acc.AccrualState),
+            acc.UPDATE_RETURN: (acc.ReturnPurchase, acc.ReturnOutcome),
+        },
+    },
+    acc.ACCRUAL_RETURN_WORKFLOW: {
+        "id": "accrual-return~<accrual_id>~<return_id>",
+        "input": acc.AccrualReturnRequest,
+        "result": acc.ReturnOutcome,
+        "queries": {},
+        "updates": {},
+    },
     hook.WEBHOOK_DELIVERY_WORKFLOW: {
         "id": "webhook-<event_id>-<subscription_id>",
         "input": hook.WebhookDelivery,
@@ -114,7 +132,11 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     awf.GRANT_GOODWILL_CREDIT: (awf.GrantGoodwillCredit, awf.CreditGranted),
     ing.INGEST_POLICIES: (ing.IngestPolicies, ing.IngestionSummary),
     job.EXPIRE_POINTS: (job.ExpireDue, job.ExpirySummary),
+    job.RECORD_EXPIRY_NOTICES: (job.NoticesDue, job.ExpiryNotices),
     job.RECONCILE_LEDGER: (job.ReconcileRequest, job.ReconciliationReport),
+    acc.RECORD_PENDING_ACCRUAL: (acc.RecordPendingAccrual, acc.AccrualRecord),
+    acc.SETTLE_ACCRUAL: (acc.SettleAccrual, acc.AccrualRecord),
+    acc.TAKE_BACK_ACCRUAL: (acc.TakeBack, acc.ReturnOutcome),
     hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
     hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
     hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),

@@ -5,7 +5,10 @@ so every run is in the Web UI with its input, result or failure.
 
 - ExpirePoints: input ``ExpiryRequest``; the workflow passes its own start time
   to the activity of the same name (``ExpireDue``), so a retried activity
-  expires exactly what was due then; result ``ExpirySummary``.
+  expires exactly what was due then; result ``ExpirySummary``. Since the
+  ``expiry-notices`` patch it then records POL-EXPIRY-001's advance notices
+  (``RecordExpiryNotices``: ``NoticesDue`` -> ``ExpiryNotices``) and announces
+  each as a ``points.expiring`` webhook event.
 - ReconcileLedger: input ``ReconcileRequest``; the activity of the same name
   returns a ``ReconciliationReport``; any discrepancy (an active hold of a
   closed workflow is one) fails the run with type ``ledger_discrepancy`` and a
@@ -34,6 +37,7 @@ DISCREPANCY_ERROR = "ledger_discrepancy"
 SWEEP_HOLDS_WORKFLOW = "SweepExpiredHolds"
 SWEEP_HOLDS = "SweepExpiredHolds"
 STRANDED_HOLDS_ERROR = "stranded_holds"
+RECORD_EXPIRY_NOTICES = "RecordExpiryNotices"
 # The reconciliation check that names an active hold whose workflow is closed.
 CLOSED_WORKFLOW_HOLD = "hold_of_closed_workflow"
 
@@ -56,6 +60,26 @@ class ExpirySummary(Contract):
     lots_expired: int
     points_expired: int
     members: int
+    notices: int = Field(default=0, description="Advance notices announced by this run.")
+
+
+class NoticesDue(Contract):
+    """Input of RecordExpiryNotices: the notices due at ``as_of``, recorded under ``run_key``."""
+
+    as_of: dt.datetime
+    run_key: str
+    member_id: Identifier | None = None
+
+
+class ExpiryNotice(Contract):
+    member_id: str
+    expires_at: dt.datetime
+    days_before: int = Field(description="The policy's lead time this notice answers.")
+    points: int
+
+
+class ExpiryNotices(Contract):
+    notices: list[ExpiryNotice] = Field(default_factory=list)
 
 
 class ReconcileRequest(Contract):

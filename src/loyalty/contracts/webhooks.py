@@ -61,6 +61,10 @@ class EventType(StrEnum):
     REFUNDED = "redemption.refunded"
     NEEDS_ATTENTION = "redemption.needs_attention"
     APPROVAL_OVERDUE = "assisted_case.approval_overdue"
+    # A return took back points the member had spent: the shortfall is owed (POL-REFUND-001).
+    ACCRUAL_SHORTFALL = "accrual.shortfall"
+    # POL-EXPIRY-001's advance notice: points expire on a date (sent each lead time once).
+    POINTS_EXPIRING = "points.expiring"
 
 
 # What an overdue approval tells subscribers: ids and amounts, never the agent's free-text reason.

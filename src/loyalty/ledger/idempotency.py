@@ -20,7 +20,8 @@ from loyalty.errors import IdempotencyConflictError, ValidationError
 from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.results import EntryResult
 
-MAX_KEY_LENGTH = 200
+# The column's width (0007 widened it for scoped ids and the keys derived from them).
+MAX_KEY_LENGTH = 640
 
 
 def fingerprint(operation: str, **arguments: Any) -> str:

@@ -53,6 +53,33 @@ def consume(
     return taken
 
 
+def take_up_to(
+    session: Session,
+    member_id: str,
+    points: int,
+    now: dt.datetime,
+    *,
+    first: PointLot | None = None,
+) -> int:
+    """Take as many of ``points`` as the unexpired lots hold; how many were taken.
+
+    ``first`` (a lot of this member) is drawn from before the FIFO order: a
+    return takes back the order's own points before any others.
+    """
+    ordered = list(spendable_lots(session, member_id, now))
+    if first is not None and first in ordered:
+        ordered.remove(first)
+        ordered.insert(0, first)
+    left = points
+    for lot in ordered:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        lot.remaining -= take
+        left -= take
+    return points - left
+
+
 def restore(session: Session, allocations: Sequence[HoldAllocation], points: int) -> None:
     """Return ``points`` to the lots a hold drew from, latest-expiring first.
 

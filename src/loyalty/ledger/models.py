@@ -9,6 +9,7 @@ migration) make ``ledger_entries`` and ``audit_log`` append-only.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     func,
@@ -68,11 +70,17 @@ class Account(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     available: Mapped[int] = mapped_column(BigInteger, default=0)
     held: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Earned on a purchase, not yet spendable (POL-ACCRUAL-001's pending period).
+    pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Taken back after the member spent it (POL-REFUND-001): recovered from future earning.
+    owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
         CheckConstraint("available >= 0", name="account_available_non_negative"),
         CheckConstraint("held >= 0", name="account_held_non_negative"),
+        CheckConstraint("pending >= 0", name="account_pending_non_negative"),
+        CheckConstraint("owed >= 0", name="account_owed_non_negative"),
     )
 
 
@@ -102,6 +110,26 @@ class Reward(Base):
     )
 
 
+ENTRY_KINDS = (
+    "accrue",
+    "hold",
+    "release",
+    "capture",
+    "reverse",
+    "expire",
+    "adjust",
+    # earning with a pending period (see ``loyalty.ledger.accruals``)
+    "pend",
+    "settle",
+    "unpend",
+    "clawback",
+    # expired points given back within POL-EXPIRY-001's reinstatement window
+    "reinstate",
+)
+ENTRY_KINDS_SQL = ",".join(f"'{kind}'" for kind in ENTRY_KINDS)
+ENTRY_MOVES_SQL = "delta_available <> 0 OR delta_held <> 0 OR delta_pending <> 0 OR delta_owed <> 0"
+
+
 class LedgerEntry(Base):
     """One immutable fact about a member's points; never updated, never deleted."""
 
@@ -114,6 +142,10 @@ class LedgerEntry(Base):
     delta_held: Mapped[int] = mapped_column(BigInteger)
     available_after: Mapped[int] = mapped_column(BigInteger)
     held_after: Mapped[int] = mapped_column(BigInteger)
+    delta_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    pending_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delta_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    owed_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     idempotency_key: Mapped[str] = mapped_column(String(640), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), nullable=True)
@@ -124,11 +156,8 @@ class LedgerEntry(Base):
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('accrue','hold','release','capture','reverse','expire','adjust')",
-            name="entry_kind",
-        ),
-        CheckConstraint("delta_available <> 0 OR delta_held <> 0", name="entry_moves_points"),
+        CheckConstraint(f"kind IN ({ENTRY_KINDS_SQL})", name="entry_kind"),
+        CheckConstraint(ENTRY_MOVES_SQL, name="entry_moves_points"),
         Index("ix_ledger_entries_member_id_id", "member_id", "id"),
     )
 
@@ -149,12 +178,18 @@ class PointLot(Base):
     original_points: Mapped[int] = mapped_column(BigInteger)
     remaining: Mapped[int] = mapped_column(BigInteger)
     expired_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Of the expired points, how many a reinstatement gave back (into a new lot).
+    reinstated_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (
         CheckConstraint("remaining >= 0", name="lot_remaining_non_negative"),
         CheckConstraint("expired_points >= 0", name="lot_expired_non_negative"),
+        CheckConstraint(
+            "reinstated_points >= 0 AND reinstated_points <= expired_points",
+            name="lot_reinstated_bounded",
+        ),
         Index("ix_point_lots_member_expiry", "member_id", "expires_at", "id"),
     )
 
@@ -304,3 +339,113 @@ class AuditRecord(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[dt.datetime] = _now_column()
+
+
+class Accrual(Base):
+    """Points earned on one order: pending, then available, less what returns took back.
+
+    Its id is the Accrual workflow id, so a repeated post of the order finds it.
+    ``pending_points`` is part of the projection: the sum over a member's
+    accruals equals the account's ``pending`` (see reconcile).
+    """
+
+    __tablename__ = "accruals"
+
+    id: Mapped[str] = mapped_column(String(640), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    order_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(128))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    tier: Mapped[str] = mapped_column(String(16))
+    base_points: Mapped[int] = mapped_column(BigInteger)
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    points: Mapped[int] = mapped_column(BigInteger)
+    capped_by: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
+    pending_points: Mapped[int] = mapped_column(BigInteger)
+    settled_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    taken_back_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    returned_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    status: Mapped[str] = mapped_column(String(16))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("point_lots.id"), nullable=True)
+    available_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending','available','cancelled','reversed')", name="accrual_status"
+        ),
+        CheckConstraint(
+            "points >= 0 AND pending_points >= 0 AND settled_points >= 0"
+            " AND taken_back_points >= 0 AND pending_points + settled_points + taken_back_points"
+            " = points",
+            name="accrual_points_conserved",
+        ),
+        CheckConstraint(
+            "amount >= 0 AND returned_amount >= 0 AND returned_amount <= amount",
+            name="accrual_return_within_amount",
+        ),
+        Index("ix_accruals_member", "member_id", "created_at"),
+    )
+
+
+class AccrualReturn(Base):
+    """One return against an accrual; its id is the return's idempotency key."""
+
+    __tablename__ = "accrual_returns"
+
+    id: Mapped[str] = mapped_column(String(640), primary_key=True)
+    accrual_id: Mapped[str] = mapped_column(ForeignKey("accruals.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    points: Mapped[int] = mapped_column(BigInteger)
+    from_pending: Mapped[int] = mapped_column(BigInteger)
+    from_available: Mapped[int] = mapped_column(BigInteger)
+    shortfall: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "amount > 0 AND points >= 0 AND from_pending >= 0 AND from_available >= 0"
+            " AND shortfall >= 0 AND from_pending + from_available + shortfall = points",
+            name="accrual_return_split",
+        ),
+    )
+
+
+class ExpiryNotice(Base):
+    """One advance notice (POL-EXPIRY-001) of the points expiring on a date; sent once."""
+
+    __tablename__ = "expiry_notices"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    run_key: Mapped[str] = mapped_column(String(640))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (Index("ix_expiry_notices_run", "run_key"),)
+
+
+class ExpiryExtension(Base):
+    """A support agent pushed back a member's expiry date (idempotent by its id)."""
+
+    __tablename__ = "expiry_extensions"
+
+    id: Mapped[str] = mapped_column(String(640), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
+    lot_ids: Mapped[list[str]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("days > 0 AND points > 0", name="extension_positive"),
+        Index("ix_expiry_extensions_member", "member_id", "created_at"),
+    )

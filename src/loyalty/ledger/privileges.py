@@ -30,6 +30,9 @@ APP_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "refunds": _FACT,
     "vouchers": _FACT,
     "hold_tombstones": _FACT,
+    "accrual_returns": _FACT,
+    "expiry_notices": _FACT,
+    "expiry_extensions": _FACT,
     # projections and records the application keeps current (UPDATE, never DELETE)
     "accounts": _RECORD,
     "holds": _RECORD,
@@ -40,6 +43,7 @@ APP_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "redemptions": _RECORD,
     "webhook_subscriptions": _RECORD,
     "webhook_deliveries": _RECORD,
+    "accruals": _RECORD,
     # lock rows only, but SELECT ... FOR UPDATE needs the UPDATE privilege
     "budget_periods": _RECORD,
     # the schema version, so the app can tell which migration it runs against

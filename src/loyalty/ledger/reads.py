@@ -44,6 +44,8 @@ def get_balance(
         expiring_soon=int(expiring),
         expiring_soon_before=horizon,
         as_of=as_of,
+        pending=account.pending,
+        owed=account.owed,
     )
 
 
@@ -88,6 +90,10 @@ def list_entries(
             reason=row.reason,
             actor=row.actor,
             created_at=row.created_at,
+            delta_pending=row.delta_pending,
+            pending_after=row.pending_after,
+            delta_owed=row.delta_owed,
+            owed_after=row.owed_after,
         )
         for row in rows
     ]

@@ -11,7 +11,7 @@ transaction: the projection never moves without its entry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.domain.credit_caps import CreditLimits
+from loyalty.domain.earning import Earning
+from loyalty.domain.expiry import ExpiryRules
 from loyalty.domain.limits import SpendCeiling, ceiling_reasons
+from loyalty.domain.tiers import Tier
 from loyalty.errors import (
     HoldCancelledError,
     IdempotencyConflictError,
@@ -30,7 +33,17 @@ from loyalty.errors import (
     NotFoundError,
     ValidationError,
 )
-from loyalty.ledger import discretionary, lots, reads, reconcile, spend, stock
+from loyalty.ledger import (
+    accruals,
+    catalog,
+    discretionary,
+    expiry_care,
+    lots,
+    reads,
+    reconcile,
+    spend,
+    stock,
+)
 from loyalty.ledger.idempotency import (
     entry_by_key,
     find_replay,
@@ -40,13 +53,22 @@ from loyalty.ledger.idempotency import (
 )
 from loyalty.ledger.models import (
     Account,
+    Accrual,
     Hold,
     HoldAllocation,
     HoldTombstone,
     LedgerEntry,
     PointLot,
 )
-from loyalty.ledger.results import Balance, Discrepancy, EntryResult, EntryView, ExpiryRun
+from loyalty.ledger.results import (
+    AccrualView,
+    Balance,
+    Discrepancy,
+    EntryResult,
+    EntryView,
+    ExpiryRun,
+    ReturnView,
+)
 
 Clock = Callable[[], dt.datetime]
 
@@ -105,6 +127,124 @@ class Ledger:
                 reason=reason,
                 actor=actor,
             )
+
+    def pend(
+        self,
+        *,
+        purchase: accruals.Purchase,
+        tier: str,
+        earning: Earning,
+        available_at: dt.datetime,
+        actor: str,
+    ) -> AccrualView:
+        """Record an order's points as pending until ``available_at`` (idempotent per order).
+
+        Raises:
+            IdempotencyConflictError: the order was posted before with another amount or currency.
+        """
+        request = fingerprint(
+            "pend",
+            member=purchase.member_id,
+            order=purchase.order_id,
+            amount=str(purchase.amount),
+            currency=purchase.currency,
+        )
+        key = f"{purchase.accrual_id}:pend"
+        with self._transaction(purchase.member_id, key, request) as op:
+            return accruals.pend(
+                op, purchase, tier=tier, earning=earning, available_at=available_at, actor=actor
+            )
+
+    def settle(self, *, member_id: str, accrual_id: str, expires_at: dt.datetime) -> AccrualView:
+        """Make an accrual's pending points available (a no-op once settled or cancelled)."""
+        request = fingerprint("settle", accrual=accrual_id)
+        with self._transaction(member_id, f"{accrual_id}:settle", request) as op:
+            accruals.settle(op, accrual_id, expires_at=expires_at, now=self._clock())
+            return accruals.view(op.session.get_one(Accrual, accrual_id))
+
+    def take_back(self, *, member_id: str, accrual_id: str, request: accruals.Return) -> ReturnView:
+        """Post a return of an order: see ``loyalty.ledger.accruals.take_back``."""
+        fp = fingerprint("take_back", accrual=accrual_id, amount=str(request.amount))
+        with self._transaction(member_id, request.return_key, fp) as op:
+            return accruals.take_back(op, accrual_id, request, now=self._clock())
+
+    def accrual(self, *, accrual_id: str) -> AccrualView | None:
+        with self._sessions() as session:
+            return accruals.get(session, accrual_id)
+
+    def expiring(
+        self, *, member_id: str, within: dt.timedelta | None = None
+    ) -> list[expiry_care.ExpiringPoints]:
+        """Unexpired points by expiry date (only those within ``within``, if given)."""
+        now = self._clock()
+        with self._sessions() as session:
+            catalog.get_member(session, member_id=member_id)
+            until = now + within if within is not None else None
+            return expiry_care.expiring(session, member_id=member_id, as_of=now, until=until)
+
+    def record_notices(
+        self,
+        *,
+        as_of: dt.datetime,
+        days_before: tuple[int, ...],
+        run_key: str,
+        member_id: str | None = None,
+    ) -> list[expiry_care.Notice]:
+        """Record the advance notices due at ``as_of``; every one ``run_key`` recorded."""
+        with self._sessions.begin() as session:
+            return expiry_care.record_notices(
+                session, as_of=as_of, days_before=days_before, run_key=run_key, member_id=member_id
+            )
+
+    def extend_expiry(
+        self,
+        *,
+        member_id: str,
+        expires_on: dt.date,
+        days: int,
+        rules: ExpiryRules,
+        staff: expiry_care.Staff,
+        idempotency_key: str,
+    ) -> expiry_care.Extension:
+        """Push back the expiry of the points due on ``expires_on`` (see ``expiry_care``)."""
+        request = fingerprint("extend", member=member_id, on=expires_on, days=days)
+        with self._transaction(member_id, idempotency_key, request) as op:
+            tier = Tier(catalog.get_member(op.session, member_id=member_id).tier)
+            return expiry_care.extend(
+                op,
+                key=idempotency_key,
+                expires_on=expires_on,
+                days=days,
+                tier=tier,
+                rules=rules,
+                staff=staff,
+                now=self._clock(),
+            )
+
+    def reinstate(
+        self,
+        *,
+        member_id: str,
+        rules: ExpiryRules,
+        approval_thresholds: Mapping[Tier, int],
+        staff: expiry_care.Staff,
+        idempotency_key: str,
+    ) -> tuple[int, bool]:
+        """Reinstate recently expired points; (points, replayed)."""
+        request = fingerprint("reinstate", member=member_id)
+        with self._transaction(member_id, idempotency_key, request) as op:
+            if op.replay:
+                return op.replay.delta_available, True
+            tier = Tier(catalog.get_member(op.session, member_id=member_id).tier)
+            points = expiry_care.reinstate(
+                op,
+                tier=tier,
+                rules=rules,
+                approval_threshold=approval_thresholds[tier],
+                staff=staff,
+                now=self._clock(),
+            )
+            return points, False
 
     def hold(
         self,
@@ -518,18 +658,34 @@ class _Operation:
             )
         return hold
 
-    def post(self, kind: str, delta_available: int, delta_held: int, **fields: Any) -> EntryResult:
+    def post(
+        self,
+        kind: str,
+        delta_available: int,
+        delta_held: int,
+        *,
+        delta_pending: int = 0,
+        delta_owed: int = 0,
+        **fields: Any,
+    ) -> EntryResult:
         """Move the projection and append the entry that explains the move."""
-        self.account.available += delta_available
-        self.account.held += delta_held
-        self.account.updated_at = utc_now()
+        account = self.account
+        account.available += delta_available
+        account.held += delta_held
+        account.pending += delta_pending
+        account.owed += delta_owed
+        account.updated_at = utc_now()
         entry = LedgerEntry(
-            member_id=self.account.member_id,
+            member_id=account.member_id,
             kind=kind,
             delta_available=delta_available,
             delta_held=delta_held,
-            available_after=self.account.available,
-            held_after=self.account.held,
+            available_after=account.available,
+            held_after=account.held,
+            delta_pending=delta_pending,
+            pending_after=account.pending,
+            delta_owed=delta_owed,
+            owed_after=account.owed,
             idempotency_key=self.key,
             request_hash=self.request_hash,
             **fields,

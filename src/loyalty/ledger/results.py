@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Balance:
     expiring_soon: int
     expiring_soon_before: dt.datetime
     as_of: dt.datetime
+    pending: int = 0
+    owed: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class EntryView:
     reason: str
     actor: str
     created_at: dt.datetime
+    delta_pending: int = 0
+    pending_after: int = 0
+    delta_owed: int = 0
+    owed_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,3 +79,40 @@ class Discrepancy:
     check: str
     projected: int
     derived: int
+
+
+@dataclass(frozen=True)
+class AccrualView:
+    """The points one order earned and where they are now."""
+
+    accrual_id: str
+    member_id: str
+    order_id: str
+    amount: Decimal
+    currency: str
+    tier: str
+    base_points: int
+    multiplier: Decimal
+    points: int
+    capped_by: tuple[str, ...]
+    pending_points: int
+    settled_points: int
+    taken_back_points: int
+    returned_amount: Decimal
+    status: str
+    available_at: dt.datetime
+    settled_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    """What one return took back, and from where; ``shortfall`` became owed."""
+
+    return_key: str
+    amount: Decimal
+    points: int
+    from_pending: int
+    from_available: int
+    shortfall: int
+    accrual: AccrualView
+    replayed: bool

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from loyalty.domain.approvals import ApprovalRules
 from loyalty.domain.credit_caps import CreditLimits, CreditPurpose
+from loyalty.domain.earning import EarningRules, require_tier_multipliers
+from loyalty.domain.expiry import ExpiryRules, notice_days, per_tier_ints
 from loyalty.domain.program import ProgramParameters
 from loyalty.domain.refunds import RefundRules
 from loyalty.errors import ValidationError
@@ -24,6 +27,9 @@ EXPIRY_POLICY = "POL-EXPIRY-001"
 REFUND_POLICY = "POL-REFUND-001"
 REDEMPTION_POLICY = "POL-REDEMPTION-001"
 BUDGET_POLICY = "POL-BUDGET-001"
+ACCRUAL_POLICY = "POL-ACCRUAL-001"
+TIER_POLICY = "POL-TIER-001"
+PROMO_POLICY = "POL-PROMO-001"
 DEFAULT_CREDIT_EXPIRY_MONTHS = 24
 
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -117,6 +123,61 @@ class PolicyBook:
             raise ValidationError(f"{REDEMPTION_POLICY} needs a positive hold_expiry_minutes")
         return minutes
 
+    def earning_rules(self, *, today: dt.date | None = None) -> EarningRules:
+        """What a purchase earns and how long it stays pending (ACCRUAL, TIER, PROMO in force).
+
+        Raises:
+            ValidationError: a policy or one of its numbers is missing or not positive.
+        """
+        current = self.in_force(today=today)
+        multipliers = parameter(current, TIER_POLICY, "accrual_multiplier")
+        if not isinstance(multipliers, dict):
+            raise ValidationError(f"{TIER_POLICY} accrual_multiplier must map tiers to numbers")
+        return EarningRules(
+            base_points_per_currency_unit=_positive_int(
+                parameter(current, ACCRUAL_POLICY, "base_points_per_currency_unit"),
+                "base_points_per_currency_unit",
+            ),
+            tier_multipliers=require_tier_multipliers(multipliers),
+            max_bonus_multiplier=_positive_decimal(
+                parameter(current, PROMO_POLICY, "max_bonus_multiplier"), "max_bonus_multiplier"
+            ),
+            max_points_per_purchase=_positive_int(
+                parameter(current, ACCRUAL_POLICY, "max_points_per_purchase"),
+                "max_points_per_purchase",
+            ),
+            pending_period_days=_non_negative_int(
+                parameter(current, ACCRUAL_POLICY, "pending_period_days"), "pending_period_days"
+            ),
+        )
+
+    def expiry_rules(self, *, today: dt.date | None = None) -> ExpiryRules:
+        """Notices, extensions and reinstatements (POL-EXPIRY-001 in force).
+
+        Raises:
+            ValidationError: the policy or one of its numbers is missing or malformed.
+        """
+        current = self.in_force(today=today)
+
+        def number(key: str) -> object:
+            return parameter(current, EXPIRY_POLICY, key)
+
+        return ExpiryRules(
+            notice_days_before=notice_days(number("expiry_notice_days_before")),
+            extension_max_days=per_tier_ints(
+                number("extension_max_days"), name="extension_max_days"
+            ),
+            extension_max_per_12m=_positive_int(
+                number("extension_max_per_member_12m"), "extension_max_per_member_12m"
+            ),
+            reinstatement_window_days=_positive_int(
+                number("reinstatement_window_days"), "reinstatement_window_days"
+            ),
+            reinstatement_max_points=per_tier_ints(
+                number("reinstatement_max_points"), name="reinstatement_max_points"
+            ),
+        )
+
     def approval_rules(self, *, today: dt.date | None = None) -> ApprovalRules:
         """Who may approve an assisted case, and when two must (POL-APPROVAL-001 in force)."""
         return build_approval_rules(self.in_force(today=today))
@@ -139,6 +200,24 @@ class PolicyBook:
         paths = [self._root] if self._root.is_file() else sorted(self._root.rglob("*.md"))
         stats = ((str(path), path.stat()) for path in paths)
         return tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats)
+
+
+def _positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _non_negative_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{name} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _positive_decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValidationError(f"{name} must be a positive number, got {value!r}")
+    return Decimal(str(value))
 
 
 def _today() -> dt.date:

@@ -19,18 +19,25 @@ with workflow.unsafe.imports_passed_through():
         EXPIRE_POINTS_WORKFLOW,
         RECONCILE_LEDGER,
         RECONCILE_WORKFLOW,
+        RECORD_EXPIRY_NOTICES,
         STRANDED_HOLDS_ERROR,
         SWEEP_HOLDS,
         SWEEP_HOLDS_WORKFLOW,
         ExpireDue,
+        ExpiryNotices,
         ExpiryRequest,
         ExpirySummary,
         HoldSweepReport,
         HoldSweepRequest,
+        NoticesDue,
         ReconcileRequest,
         ReconciliationReport,
     )
+    from loyalty.contracts.webhooks import EventType, WebhookEvent
     from loyalty.workflows.options import LEDGER, SWEEP
+    from loyalty.workflows.webhook_fanout import fan_out_many
+
+EXPIRY_NOTICES_PATCH = "expiry-notices"
 
 
 @workflow.defn(name=EXPIRE_POINTS_WORKFLOW)
@@ -42,7 +49,37 @@ class ExpirePointsWorkflow:
         summary: ExpirySummary = await workflow.execute_activity(
             EXPIRE_POINTS, due, result_type=ExpirySummary, **LEDGER.kwargs()
         )
-        return summary
+        if not workflow.patched(EXPIRY_NOTICES_PATCH):
+            return summary
+        recorded: ExpiryNotices = await workflow.execute_activity(
+            RECORD_EXPIRY_NOTICES,
+            NoticesDue(
+                as_of=due.as_of, run_key=workflow.info().workflow_id, member_id=request.member_id
+            ),
+            result_type=ExpiryNotices,
+            **LEDGER.kwargs(),
+        )
+        await fan_out_many(
+            EventType.POINTS_EXPIRING,
+            [
+                WebhookEvent(
+                    id=notice_event_id(n.member_id, n.expires_at.isoformat(), n.days_before),
+                    type=EventType.POINTS_EXPIRING,
+                    created_at=workflow.now(),
+                    data={
+                        **n.model_dump(mode="json"),
+                        "days_left": (n.expires_at - due.as_of).days,
+                    },
+                )
+                for n in recorded.notices
+            ],
+        )
+        return summary.model_copy(update={"notices": len(recorded.notices)})
+
+
+def notice_event_id(member_id: str, expires_at: str, days_before: int) -> str:
+    """Stable per notice, so a repeated run (or a reset) delivers it once."""
+    return f"expiry-notice~{member_id}~{expires_at}~{days_before}"
 
 
 @workflow.defn(name=RECONCILE_WORKFLOW)

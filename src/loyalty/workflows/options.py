@@ -74,6 +74,8 @@ COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 30, 8))
 # Compensations of runs started after the safe-cancellation patch: unlimited attempts,
 # bounded by the request's compensation_timeout_s (hours) through within().
 PATIENT_COMPENSATION = StepOptions(timedelta(seconds=30), _retry(1, 300, 0))
+# Settling pending points after their timer: nobody else would ever do it, so until it lands.
+SETTLE = StepOptions(timedelta(seconds=30), _retry(1, 300, 0))
 BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))
 PROPOSE = StepOptions(timedelta(minutes=2), _retry(2, 30, 5))
 # The hold sweeper: one activity over many holds, heartbeating after each.

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.contracts.webhooks import (
         LIST_WEBHOOK_SUBSCRIBERS,
         WEBHOOK_DELIVERY_WORKFLOW,
+        EventType,
         SubscriberQuery,
         Subscribers,
         WebhookDelivery,
@@ -61,4 +62,32 @@ async def fan_out(event: WebhookEvent) -> int:
         except WorkflowAlreadyStartedError:
             continue  # delivered (or under way) already: a repeat is a no-op
         started += 1
+    return started
+
+
+async def fan_out_many(event_type: EventType, events: list[WebhookEvent]) -> int:
+    """``fan_out`` for many events of one type: the subscribers are listed once."""
+    if not events:
+        return 0
+    found: Subscribers = await workflow.execute_activity(
+        LIST_WEBHOOK_SUBSCRIBERS,
+        SubscriberQuery(event_type=event_type),
+        result_type=Subscribers,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LIST_RETRY,
+    )
+    started = 0
+    for event in events:
+        for subscription_id in found.subscription_ids:
+            try:
+                await workflow.start_child_workflow(
+                    WEBHOOK_DELIVERY_WORKFLOW,
+                    WebhookDelivery(subscription_id=subscription_id, event=event),
+                    id=delivery_workflow_id(event.id, subscription_id),
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                continue
+            started += 1
     return started

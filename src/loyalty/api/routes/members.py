@@ -8,7 +8,7 @@ from fastapi import Path, Query
 
 from loyalty.api import views
 from loyalty.api.access import allow
-from loyalty.api.auth import Role
+from loyalty.api.auth import PEOPLE
 from loyalty.api.deps import LedgerDep, PrincipalDep
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN, BalancePublic, LedgerPage
@@ -21,7 +21,7 @@ MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="M
     "/{member_id}/balance",
     response_model=BalancePublic,
     summary="Points balance",
-    openapi_extra=allow(*Role),
+    openapi_extra=allow(*PEOPLE),
 )
 def get_balance(member_id: MemberId, principal: PrincipalDep, ledger: LedgerDep) -> BalancePublic:
     principal.require_member(member_id)
@@ -32,7 +32,7 @@ def get_balance(member_id: MemberId, principal: PrincipalDep, ledger: LedgerDep)
     "/{member_id}/ledger",
     response_model=LedgerPage,
     summary="Ledger entries, newest first",
-    openapi_extra=allow(*Role),
+    openapi_extra=allow(*PEOPLE),
 )
 def get_ledger(
     member_id: MemberId,

@@ -13,7 +13,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from loyalty.api import audit
 from loyalty.api.access import allow
 from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, PolicyPublic
-from loyalty.api.auth import Role
+from loyalty.api.auth import PEOPLE, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.contracts import ingestion as ing
@@ -26,7 +26,7 @@ router = gated_router(prefix="/v1/policies", tags=["policies"])
     response_model=PoliciesPublic,
     summary="Policies in force today",
     responses=errors(*AUTHENTICATED),
-    openapi_extra=allow(*Role),
+    openapi_extra=allow(*PEOPLE),
 )
 async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPublic:
     def read() -> PoliciesPublic:

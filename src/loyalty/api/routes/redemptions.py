@@ -10,7 +10,7 @@ from temporalio.service import RPCError
 
 from loyalty.api import audit, dry_run, lookups, views
 from loyalty.api.access import allow
-from loyalty.api.auth import STAFF, Role
+from loyalty.api.auth import PEOPLE, STAFF, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep, StateDep
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
@@ -155,7 +155,7 @@ def list_all(
     response_model=RedemptionPublic,
     summary="Live state while running, stored outcome after",
     responses=errors(*AUTHENTICATED, 404),
-    openapi_extra=allow(*Role),
+    openapi_extra=allow(*PEOPLE),
 )
 async def get_one(
     redemption_id: RedemptionId, principal: PrincipalDep, state: StateDep, gateway: GatewayDep

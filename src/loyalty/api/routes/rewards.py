@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loyalty.api import views
 from loyalty.api.access import allow
-from loyalty.api.auth import Role
+from loyalty.api.auth import PEOPLE
 from loyalty.api.deps import PrincipalDep, SessionDep
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import RewardsPublic
@@ -14,7 +14,10 @@ router = gated_router(prefix="/v1/rewards", tags=["rewards"], responses=errors(*
 
 
 @router.get(
-    "", response_model=RewardsPublic, summary="List the active catalog", openapi_extra=allow(*Role)
+    "",
+    response_model=RewardsPublic,
+    summary="List the active catalog",
+    openapi_extra=allow(*PEOPLE),
 )
 def list_rewards(principal: PrincipalDep, session: SessionDep) -> RewardsPublic:
     return RewardsPublic(data=[views.reward(row) for row in list_active_rewards(session)])

@@ -1,0 +1,68 @@
+"""POL-EXPIRY-001's numbers and the checks on an extension or a reinstatement: pure rules.
+
+Notices go out ``notice_days_before`` each expiry; a support agent may push an
+expiry back at most ``extension_max_days[tier]`` days, at most
+``extension_max_per_12m`` times in any 12 months; points that expired in the
+last ``reinstatement_window_days`` may be reinstated once, at most
+``reinstatement_max_points[tier]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from loyalty.domain.tiers import Tier
+from loyalty.errors import ValidationError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpiryRules:
+    notice_days_before: tuple[int, ...]
+    extension_max_days: Mapping[Tier, int]
+    extension_max_per_12m: int
+    reinstatement_window_days: int
+    reinstatement_max_points: Mapping[Tier, int]
+
+
+def extension_refusal(
+    rules: ExpiryRules, *, tier: Tier, days: int, extensions_last_12m: int
+) -> str | None:
+    """Why an extension of ``days`` may not be granted, or None when it may."""
+    longest = rules.extension_max_days[tier]
+    if days > longest:
+        return f"a {tier.value} member's expiry may be pushed back at most {longest} days"
+    if extensions_last_12m >= rules.extension_max_per_12m:
+        times = rules.extension_max_per_12m
+        return f"an expiry may be pushed back at most {times} time(s) in any 12 months"
+    return None
+
+
+def per_tier_ints(raw: object, *, name: str) -> dict[Tier, int]:
+    """``{bronze: 30, ...}`` from a policy, a non-negative integer for every tier.
+
+    Raises:
+        ValidationError: not a mapping, or a tier missing or not a whole number.
+    """
+    if not isinstance(raw, Mapping):
+        raise ValidationError(f"{name} must map tiers to numbers")
+    values: dict[Tier, int] = {}
+    for tier in Tier:
+        value = raw.get(tier.value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(f"{name} for {tier.value} must be a whole number >= 0")
+        values[tier] = value
+    return values
+
+
+def notice_days(raw: object) -> tuple[int, ...]:
+    """The notice lead times, longest first.
+
+    Raises:
+        ValidationError: not a list of positive whole numbers.
+    """
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError("expiry_notice_days_before must be a list of days")
+    if any(isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in raw):
+        raise ValidationError("expiry_notice_days_before must hold positive whole numbers")
+    return tuple(sorted(set(raw), reverse=True))

@@ -1,0 +1,210 @@
+"""The Accrual workflow: an order's points wait out the pending period on a durable timer.
+
+1. ``RecordPendingAccrual`` computes the points (tier, policies in force) and
+   posts them as pending; the ``recorded`` update answers once that is done.
+2. A timer runs until the accrual's ``available_at`` (POL-ACCRUAL-001's
+   ``pending_period_days``). Meanwhile ``return_purchase`` updates take points
+   back from pending; a full return cancels the accrual and ends the wait.
+3. ``SettleAccrual`` makes what is left available (retried until it lands:
+   nobody else would ever settle it).
+
+Once settlement starts, ``return_purchase`` is refused with ``accrual_not_pending``
+and the caller posts the return through an ``AccrualReturn`` workflow, which
+takes the points back from available (and records any shortfall as owed). The
+ledger decides under the account lock either way, so a return racing the
+settlement is applied exactly once, to whichever bucket holds the points then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from loyalty.contracts.accrual import (
+        ACCRUAL_RETURN_WORKFLOW,
+        ACCRUAL_WORKFLOW,
+        NOT_PENDING,
+        RECORD_PENDING_ACCRUAL,
+        SETTLE_ACCRUAL,
+        TAKE_BACK_ACCRUAL,
+        UPDATE_RECORDED,
+        UPDATE_RETURN,
+        AccrualRecord,
+        AccrualRequest,
+        AccrualReturnRequest,
+        AccrualState,
+        AccrualStatus,
+        AwaitRecorded,
+        RecordPendingAccrual,
+        ReturnOutcome,
+        ReturnPurchase,
+        SettleAccrual,
+        TakeBack,
+    )
+    from loyalty.contracts.redemption import QUERY_STATE
+    from loyalty.contracts.webhooks import EventType, WebhookEvent, event_id
+    from loyalty.workflows.options import LEDGER, SETTLE, StepOptions
+    from loyalty.workflows.webhook_fanout import fan_out
+
+T = TypeVar("T", bound=BaseModel)
+
+
+async def call(activity: str, argument: BaseModel, result: type[T], options: StepOptions) -> T:
+    """Run one step; a refusal becomes a non-retryable error of the same type."""
+    try:
+        value: T = await workflow.execute_activity(
+            activity, argument, result_type=result, **options.kwargs()
+        )
+    except ActivityError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError):
+            raise ApplicationError(
+                cause.message, *cause.details, type=cause.type, non_retryable=True
+            ) from error
+        raise
+    return value
+
+
+async def take_back(
+    accrual_id: str, member_id: str, request: ReturnPurchase | AccrualReturnRequest
+) -> ReturnOutcome:
+    return await call(
+        TAKE_BACK_ACCRUAL,
+        TakeBack(
+            accrual_id=accrual_id,
+            member_id=member_id,
+            return_id=request.return_id,
+            amount=request.amount,
+            reason=request.reason,
+            actor=request.actor,
+        ),
+        ReturnOutcome,
+        LEDGER,
+    )
+
+
+@workflow.defn(name=ACCRUAL_WORKFLOW)
+class AccrualWorkflow:
+    @workflow.init
+    def __init__(self, request: AccrualRequest) -> None:
+        self._request = request
+        self._state = AccrualState(
+            accrual_id=workflow.info().workflow_id,
+            member_id=request.member_id,
+            order_id=request.order_id,
+        )
+        self._settling = False
+        self._returns_in_flight = 0
+        self._refused: ApplicationError | None = None
+
+    @workflow.run
+    async def run(self, request: AccrualRequest) -> AccrualState:
+        accrual_id = self._state.accrual_id
+        try:
+            recorded = await self._record(request)
+        except ApplicationError as refused:
+            # The caller waiting in ``recorded`` gets the refusal itself (e.g. unknown member).
+            self._refused = refused
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            raise
+        self._apply(recorded)
+        wait = recorded.available_at - workflow.now()
+        if self._state.status == AccrualStatus.PENDING and wait > timedelta(0):
+            # A timeout is the pending period ending; the condition is a full return.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(self._cancelled, timeout=wait)
+        self._settling = True
+        await workflow.wait_condition(lambda: self._returns_in_flight == 0)
+        if self._state.status == AccrualStatus.PENDING:
+            self._apply(
+                await call(
+                    SETTLE_ACCRUAL,
+                    SettleAccrual(accrual_id=accrual_id, member_id=request.member_id),
+                    AccrualRecord,
+                    SETTLE,
+                )
+            )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _record(self, request: AccrualRequest) -> AccrualRecord:
+        return await call(
+            RECORD_PENDING_ACCRUAL,
+            RecordPendingAccrual(
+                accrual_id=self._state.accrual_id,
+                member_id=request.member_id,
+                order_id=request.order_id,
+                amount=request.amount,
+                currency=request.currency,
+                source=request.source,
+                actor=request.actor,
+            ),
+            AccrualRecord,
+            LEDGER,
+        )
+
+    def _cancelled(self) -> bool:
+        return self._state.status != AccrualStatus.PENDING and self._returns_in_flight == 0
+
+    def _apply(self, record: AccrualRecord) -> None:
+        self._state.record = record
+        self._state.status = record.status
+
+    @workflow.query(name=QUERY_STATE)
+    def state(self) -> AccrualState:
+        return self._state
+
+    @workflow.update(name=UPDATE_RECORDED)
+    async def recorded(self, _: AwaitRecorded) -> AccrualState:
+        await workflow.wait_condition(
+            lambda: self._state.record is not None or self._refused is not None
+        )
+        if self._refused is not None:
+            raise ApplicationError(
+                self._refused.message, *self._refused.details, type=self._refused.type
+            )
+        return self._state
+
+    @workflow.update(name=UPDATE_RETURN)
+    async def return_purchase(self, request: ReturnPurchase) -> ReturnOutcome:
+        self._returns_in_flight += 1
+        try:
+            outcome = await take_back(self._state.accrual_id, self._request.member_id, request)
+        finally:
+            self._returns_in_flight -= 1
+        self._apply(outcome.accrual)
+        if all(done.return_id != outcome.return_id for done in self._state.returns):
+            self._state.returns.append(outcome)
+        return outcome
+
+    @return_purchase.validator
+    def _validate_return(self, request: ReturnPurchase) -> None:
+        if self._settling or self._state.status != AccrualStatus.PENDING:
+            raise ApplicationError(
+                f"the accrual is {self._state.status.value}, not pending", type=NOT_PENDING
+            )
+
+
+@workflow.defn(name=ACCRUAL_RETURN_WORKFLOW)
+class AccrualReturnWorkflow:
+    """A return after the points became available: a clawback, and a notice of any shortfall."""
+
+    @workflow.run
+    async def run(self, request: AccrualReturnRequest) -> ReturnOutcome:
+        outcome = await take_back(request.accrual_id, request.member_id, request)
+        if outcome.shortfall:  # the event id is stable: a repeat is delivered once
+            await fan_out(
+                WebhookEvent(
+                    id=event_id(workflow.info().workflow_id, EventType.ACCRUAL_SHORTFALL),
+                    type=EventType.ACCRUAL_SHORTFALL,
+                    created_at=workflow.now(),
+                    data={"member_id": request.member_id, **outcome.model_dump(mode="json")},
+                )
+            )
+        return outcome

@@ -1,0 +1,183 @@
+"""Earning on purchases through the API, on real Temporal and PostgreSQL.
+
+The pending period itself passes on the time-skipping server (see
+``test_accrual_time_skipping.py``); here the dev server runs the 14-day policy
+(returns while pending) and a copy of the policies with no pending period
+(returns after the points became available).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from loyalty.contracts.accrual import ACCRUAL_WORKFLOW, AccrualState, accrual_workflow_id
+from loyalty.ledger.repository import Ledger
+from tests.conftest import MemberFactory, unique_id
+from tests.support.api import ApiFactory, ApiHarness
+from tests.support.policies import policies_with
+
+SHOP = "shop-berlin"
+
+
+def shop(api: ApiHarness, subject: str = SHOP) -> dict[str, str]:
+    return api.auth("integration", subject=subject)
+
+
+async def accrue(
+    api: ApiHarness, member: str, order: str, amount: str, *, subject: str = SHOP
+) -> httpx.Response:
+    return await api.http.post(
+        f"/v1/members/{member}/accruals",
+        json={"order_id": order, "amount": amount, "currency": "USD"},
+        headers=shop(api, subject),
+    )
+
+
+async def give_back(
+    api: ApiHarness, member: str, order: str, return_id: str, amount: str | None = None
+) -> httpx.Response:
+    body: dict[str, Any] = {"return_id": return_id, "reason": "customer returned the item"}
+    if amount is not None:
+        body["amount"] = amount
+    return await api.http.post(
+        f"/v1/members/{member}/accruals/{order}/reverse", json=body, headers=shop(api)
+    )
+
+
+async def balance(api: ApiHarness, member: str) -> dict[str, Any]:
+    response = await api.http.get(f"/v1/members/{member}/balance", headers=api.support())
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_pending_points_show_but_cannot_be_spent_and_a_repost_changes_nothing(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    member, order = new_member(tier="silver"), unique_id("order")
+
+    first = await accrue(api, member, order, "1000.00")
+    again = await accrue(api, member, order, "1000.00")
+    other = await accrue(api, member, order, "999.00")
+    redeem = await api.redeem(
+        {"request_id": unique_id("req"), "member_id": member, "reward_id": "R-COFFEE"},
+        api.customer(member),
+    )
+    refused = await api.wait_for(redeem.json()["redemption_id"], {"rejected"})
+
+    assert (first.status_code, again.status_code, other.status_code) == (200, 200, 409)
+    record = first.json()["accrual"]
+    assert (record["points"], record["pending_points"], record["status"]) == (1250, 1250, "pending")
+    assert again.json() == first.json()
+    assert {k: (await balance(api, member))[k] for k in ("available", "pending")} == {
+        "available": 0,
+        "pending": 1250,
+    }
+    assert any("insufficient points" in reason for reason in refused["reasons"])
+    assert [e.kind for e in ledger.entries(member_id=member)] == ["pend"]
+    assert ledger.reconcile(member_id=member) == []
+
+
+async def test_returns_before_the_pending_period_reduce_then_cancel_the_accrual(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    member, order = new_member(tier="silver"), unique_id("order")
+    await accrue(api, member, order, "100.00")  # 125 points pending
+
+    partial = await give_back(api, member, order, "ret-1", "40.00")
+    repeat = await give_back(api, member, order, "ret-1", "40.00")
+    rest = await give_back(api, member, order, "ret-2")
+    done: AccrualState = await api.saga.client.get_workflow_handle(
+        accrual_workflow_id(source=SHOP, member_id=member, order_id=order),
+        result_type=AccrualState,
+    ).result()
+
+    assert partial.status_code == 200, partial.text
+    assert (partial.json()["outcome"]["points"], partial.json()["outcome"]["from_pending"]) == (
+        50,
+        50,
+    )
+    assert repeat.json()["outcome"]["replayed"] is True
+    assert rest.json()["outcome"]["points"] == 75
+    assert (done.status.value, done.record and done.record.pending_points) == ("cancelled", 0)
+    assert (await balance(api, member))["pending"] == 0
+    assert sorted(e.kind for e in ledger.entries(member_id=member)) == ["pend", "unpend", "unpend"]
+    assert ledger.reconcile(member_id=member) == []
+
+
+async def test_orders_are_scoped_by_the_integration_and_only_integrations_may_post(
+    api: ApiHarness, new_member: MemberFactory
+) -> None:
+    member, order = new_member(tier="bronze"), unique_id("order")
+
+    berlin = await accrue(api, member, order, "10.00")
+    paris = await accrue(api, member, order, "20.00", subject="shop-paris")
+    by_customer = await api.http.post(
+        f"/v1/members/{member}/accruals",
+        json={"order_id": order, "amount": "10.00", "currency": "USD"},
+        headers=api.customer(member),
+    )
+    balance_by_shop = await api.http.get(f"/v1/members/{member}/balance", headers=shop(api))
+    wrong_currency = await accrue_in(api, member, "EUR")
+
+    assert (berlin.status_code, paris.status_code) == (200, 200)
+    assert berlin.json()["accrual_id"] != paris.json()["accrual_id"]
+    assert (await balance(api, member))["pending"] == 30
+    assert (by_customer.status_code, balance_by_shop.status_code) == (403, 403)
+    assert wrong_currency.status_code == 422
+    assert wrong_currency.json()["error"]["details"][0]["field"] == "currency"
+
+
+async def accrue_in(api: ApiHarness, member: str, currency: str) -> httpx.Response:
+    return await api.http.post(
+        f"/v1/members/{member}/accruals",
+        json={"order_id": unique_id("order"), "amount": "10.00", "currency": currency},
+        headers=shop(api),
+    )
+
+
+async def test_a_return_after_spending_records_what_is_owed_and_later_earning_repays_it(
+    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, tmp_path: Path
+) -> None:
+    # No pending period: the points are available as soon as the order is recorded.
+    policies = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    api = await api_factory(policies_dir=policies)
+    member, order = new_member(tier="bronze"), unique_id("order")
+    await accrue(api, member, order, "1200.00")
+    await settled(api, member, order)
+    repost = await accrue(api, member, order, "1200.00")  # after the workflow closed
+    redeem = await api.redeem(
+        {"request_id": unique_id("req"), "member_id": member, "reward_id": "R-GIFT-10"},
+        api.customer(member),
+    )
+    await api.wait_for(redeem.json()["redemption_id"], {"completed"})  # 1,000 of 1,200 spent
+
+    returned = await give_back(api, member, order, "ret-all")
+    owed_after_return = await balance(api, member)
+    second = unique_id("order")
+    await accrue(api, member, second, "1000.00")
+    await settled(api, member, second)
+
+    assert (repost.status_code, repost.json()["status"]) == (200, "available")
+    outcome = returned.json()["outcome"]
+    assert returned.status_code == 200, returned.text
+    assert (outcome["from_available"], outcome["shortfall"]) == (200, 1000)
+    assert outcome["accrual"]["status"] == "reversed"
+    assert (owed_after_return["available"], owed_after_return["owed"]) == (0, 1000)
+    final = await balance(api, member)
+    assert (final["available"], final["owed"]) == (0, 0)
+    assert ledger.reconcile(member_id=member) == []
+
+
+async def settled(api: ApiHarness, member: str, order: str) -> AccrualState:
+    handle = api.saga.client.get_workflow_handle(
+        accrual_workflow_id(source=SHOP, member_id=member, order_id=order),
+        result_type=AccrualState,
+    )
+    state: AccrualState = await handle.result()
+    assert (await handle.describe()).workflow_type == ACCRUAL_WORKFLOW
+    return state

@@ -1,0 +1,104 @@
+"""Expiring points by date, extensions and reinstatements (POL-EXPIRY-001), through the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from loyalty.ledger.repository import Ledger
+from loyalty.policies.book import PolicyBook
+from tests.conftest import MemberFactory, unique_id
+from tests.support.api import ApiHarness
+from tests.support.policies import POLICIES
+
+RULES = PolicyBook(POLICIES).expiry_rules()
+
+
+def in_days(days: int) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+
+
+async def test_expiring_lists_unexpired_points_by_date_for_the_member_and_staff(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    member = new_member(points=400, expires_in=dt.timedelta(days=10))
+    ledger.accrue(
+        member_id=member, points=600, expires_at=in_days(100), idempotency_key=unique_id("k")
+    )
+
+    everything = await api.http.get(f"/v1/members/{member}/expiring", headers=api.customer(member))
+    soon = await api.http.get(
+        f"/v1/members/{member}/expiring?within_days=30", headers=api.support()
+    )
+    other = await api.http.get(f"/v1/members/{member}/expiring", headers=api.customer("M-other"))
+
+    assert [d["points"] for d in everything.json()["dates"]] == [400, 600]
+    assert everything.json()["total_points"] == 1000
+    assert [d["points"] for d in soon.json()["dates"]] == [400]
+    assert other.status_code == 403
+
+
+async def test_an_extension_within_the_tier_limit_once_a_year_is_idempotent_and_audited(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    member = new_member(points=500, tier="silver", expires_in=dt.timedelta(days=20))
+    day = ledger.expiring(member_id=member)[0].expires_at.date()
+    longest = RULES.extension_max_days[
+        next(t for t in RULES.extension_max_days if t.value == "silver")
+    ]
+    url = f"/v1/members/{member}/expiring/extend"
+    body = {"request_id": "ext-1", "expires_on": str(day), "days": longest, "reason": "travel"}
+
+    too_long = await api.http.post(
+        url, json={**body, "request_id": "ext-0", "days": longest + 1}, headers=api.support()
+    )
+    granted = await api.http.post(url, json=body, headers=api.support())
+    again = await api.http.post(url, json=body, headers=api.support())
+    second = await api.http.post(url, json={**body, "request_id": "ext-2"}, headers=api.support())
+    by_customer = await api.http.post(url, json=body, headers=api.customer(member))
+
+    assert too_long.status_code == 422
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["new_expires_on"] == str(day + dt.timedelta(days=longest))
+    assert (granted.json()["points"], again.json()["replayed"]) == (500, True)
+    assert second.status_code == 422  # POL-EXPIRY-001: once in any 12 months
+    assert by_customer.status_code == 403
+    assert ledger.expiring(member_id=member)[0].expires_at.date() == day + dt.timedelta(
+        days=longest
+    )
+    assert ledger.reconcile(member_id=member) == []
+
+
+async def test_points_expired_within_the_window_are_reinstated_once(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger, sessions: sessionmaker[Session]
+) -> None:
+    ten_days_ago = in_days(-10)
+    earlier = Ledger(sessions, clock=lambda: ten_days_ago)  # credited then, expired 9 days ago
+    member, large = new_member(tier="bronze"), new_member(tier="bronze")
+    for who, points in ((member, 250), (large, 900)):  # bronze approval threshold: 300
+        earlier.accrue(
+            member_id=who,
+            points=points,
+            expires_at=ten_days_ago + dt.timedelta(days=1),
+            idempotency_key=unique_id("k"),
+        )
+        ledger.expire(member_id=who)
+    url = f"/v1/members/{member}/expiring/reinstate"
+    body = {"request_id": "rein-1", "reason": "member was abroad"}
+
+    first = await api.http.post(url, json=body, headers=api.support())
+    again = await api.http.post(url, json=body, headers=api.support())
+    another = await api.http.post(url, json={**body, "request_id": "rein-2"}, headers=api.support())
+    too_large = await api.http.post(
+        f"/v1/members/{large}/expiring/reinstate", json=body, headers=api.support()
+    )
+
+    assert first.status_code == 200, first.text
+    assert (first.json()["points"], again.json()["replayed"]) == (250, True)
+    assert another.status_code == 409
+    assert too_large.status_code == 422
+    assert "needs approval" in too_large.json()["error"]["message"]
+    assert ledger.balance(member_id=member).available == 250
+    assert [e.kind for e in ledger.entries(member_id=member)][:2] == ["reinstate", "expire"]
+    assert ledger.reconcile(member_id=member) == []
