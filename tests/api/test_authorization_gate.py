@@ -49,6 +49,7 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/refunds/{refund_id}/reject"): {OPERATOR},
     ("GET", "/v1/members/{member_id}/balance"): EVERYONE,
     ("GET", "/v1/members/{member_id}/ledger"): EVERYONE,
+    ("GET", "/v1/members/{member_id}/rewards"): EVERYONE,
     ("GET", "/v1/rewards"): EVERYONE,
     ("GET", "/v1/policies"): EVERYONE,
     ("POST", "/v1/policies/ingest"): {OPERATOR},

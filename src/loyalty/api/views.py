@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from loyalty.api import schemas
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
+from loyalty.domain.pricing import PriceQuote
 from loyalty.ledger.models import Redemption, Reward
 from loyalty.ledger.results import Balance, EntryView
 from loyalty.webhooks.models import WebhookSubscription
@@ -131,6 +132,23 @@ def reward(row: Reward) -> schemas.RewardPublic:
         min_tier=row.min_tier,
         inventory=row.inventory,
         regions=row.regions,
+    )
+
+
+def price_check(quote: PriceQuote) -> schemas.PriceCheck:
+    """A domain price as the API shows it: total, lines, promotions applied."""
+    return schemas.PriceCheck(
+        total=quote.total,
+        lines=[
+            schemas.PriceLinePublic(
+                kind=line.kind.value,
+                source_id=line.source_id,
+                description=line.description,
+                points=line.points,
+            )
+            for line in quote.lines
+        ],
+        applied_promotion_ids=list(quote.applied_promotion_ids),
     )
 
 
