@@ -24,7 +24,9 @@ from loyalty.api.routes import (
     assisted,
     health,
     members,
+    operations,
     policies,
+    queues,
     redemptions,
     refunds,
     rewards,
@@ -113,6 +115,8 @@ def create_app(
         webhooks,
         assisted,
         policies,
+        operations,
+        queues,
     ):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

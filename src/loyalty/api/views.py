@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loyalty.api import schemas
+from loyalty.api.queue_schemas import AuditEntryPublic, DecisionEntryPublic
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
 from loyalty.domain.pricing import PriceQuote
-from loyalty.ledger.models import Redemption, Reward
+from loyalty.ledger.decision_models import AgentDecision
+from loyalty.ledger.models import AuditRecord, Redemption, Reward
 from loyalty.ledger.results import Balance, EntryView
 from loyalty.webhooks.models import WebhookSubscription
 
@@ -150,6 +152,24 @@ def price_check(quote: PriceQuote) -> schemas.PriceCheck:
         ],
         applied_promotion_ids=list(quote.applied_promotion_ids),
     )
+
+
+def audit_entry(row: AuditRecord) -> AuditEntryPublic:
+    return AuditEntryPublic(
+        entry_id=row.id,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        target=row.target,
+        reason=row.reason,
+        details=row.details,
+        created_at=row.created_at,
+    )
+
+
+def decision_entry(row: AgentDecision) -> DecisionEntryPublic:
+    names = DecisionEntryPublic.model_fields.keys() - {"entry_id"}  # the columns' own names
+    return DecisionEntryPublic(entry_id=row.id, **{name: getattr(row, name) for name in names})
 
 
 def webhook(row: WebhookSubscription) -> schemas.WebhookPublic:
