@@ -33,6 +33,7 @@ from loyalty.activities.policies import PolicyActivities
 from loyalty.activities.proposals import ProposalActivities
 from loyalty.activities.records import RecordActivities
 from loyalty.activities.refunds import RefundActivities
+from loyalty.activities.tiers import TierActivities
 from loyalty.activities.webhooks import WebhookActivities
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.agents.service import ProposalService
@@ -60,6 +61,7 @@ from loyalty.workflows.maintenance import (
 from loyalty.workflows.proposal import RewardProposalWorkflow
 from loyalty.workflows.redemption import RedemptionWorkflow
 from loyalty.workflows.refund import RefundWorkflow
+from loyalty.workflows.tiers import ReviewTiersWorkflow
 from loyalty.workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 log = structlog.get_logger(__name__)
@@ -74,6 +76,7 @@ WORKFLOWS: Sequence[type] = (
     ExpirePointsWorkflow,
     ReconcileLedgerWorkflow,
     SweepExpiredHoldsWorkflow,
+    ReviewTiersWorkflow,
 )
 ACTIVITY_THREADS = 32
 
@@ -146,6 +149,7 @@ def build_activities(
     records = RecordActivities(sessions=sessions)
     refunds = RefundActivities(sessions=sessions, ledger=ledger, policies=policies)
     maintenance = MaintenanceActivities(ledger=ledger, sessions=sessions, client=client)
+    tiers = TierActivities(sessions=sessions, policies=policies)
     holds = HoldSweepActivities(
         sessions=sessions, ledger=ledger, partner=partner, client=client, policies=policies
     )
@@ -179,6 +183,7 @@ def build_activities(
         maintenance.expire_points,
         maintenance.reconcile_ledger,
         holds.sweep_expired_holds,
+        tiers.review_member_tiers,
     ]
     if agents is not None:
         activities += agent_activities(

@@ -22,6 +22,7 @@ RECORDED = frozenset(
         "reconciliation_completed",
         "reconciliation_failed",
         "hold_sweep",
+        "tier_review",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from loyalty.contracts.base import Contract
+from loyalty.contracts.members import TierReviewed
 from loyalty.contracts.redemption import RedemptionState
 
 WEBHOOK_DELIVERY_WORKFLOW = "WebhookDelivery"
@@ -51,6 +52,8 @@ class EventType(StrEnum):
     COMPENSATED = "redemption.compensated"
     AWAITING_APPROVAL = "redemption.awaiting_approval"
     REFUNDED = "redemption.refunded"
+    # POL-TIER-001: a tier review moved a member up or down (issue 13 item 2).
+    TIER_CHANGED = "member.tier_changed"
 
 
 def event_id(source_id: str, event_type: str) -> str:
@@ -107,4 +110,19 @@ def redemption_event(event_type: str, state: RedemptionState, *, at: dt.datetime
         type=EventType(event_type),
         created_at=at,
         data=state.model_dump(mode="json", include=set(REDEMPTION_EVENT_FIELDS)),
+    )
+
+
+def tier_event(review: TierReviewed, *, at: dt.datetime) -> WebhookEvent:
+    """The ``member.tier_changed`` event of one review (deterministic: workflows build it).
+
+    Its id names the member, the day and the new tier, so a repeated review of
+    the same day (a retry, a reset, an on-demand run) announces it once.
+    """
+    source = f"tier~{review.member_id}~{review.changed_on.isoformat()}~{review.after}"
+    return WebhookEvent(
+        id=event_id(source, EventType.TIER_CHANGED),
+        type=EventType.TIER_CHANGED,
+        created_at=at,
+        data=review.model_dump(mode="json"),
     )

@@ -15,13 +15,20 @@ from pathlib import Path
 from loyalty.domain.approvals import ApprovalRules
 from loyalty.domain.program import ProgramParameters
 from loyalty.domain.refunds import RefundRules
+from loyalty.domain.tier_review import TierRules
 from loyalty.errors import ValidationError
 from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
-from loyalty.policies.parameters import build_approval_rules, build_program_parameters, parameter
+from loyalty.policies.parameters import (
+    build_approval_rules,
+    build_program_parameters,
+    parameter,
+    tier_points,
+)
 
 EXPIRY_POLICY = "POL-EXPIRY-001"
 REFUND_POLICY = "POL-REFUND-001"
 REDEMPTION_POLICY = "POL-REDEMPTION-001"
+TIER_POLICY = "POL-TIER-001"
 DEFAULT_CREDIT_EXPIRY_MONTHS = 24
 
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -93,6 +100,22 @@ class PolicyBook:
         if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
             raise ValidationError(f"{REDEMPTION_POLICY} needs a positive hold_expiry_minutes")
         return minutes
+
+    def tier_rules(self, *, today: dt.date | None = None) -> TierRules:
+        """POL-TIER-001's thresholds, rolling window and downgrade grace, in force today.
+
+        Raises:
+            ValidationError: the policy or one of its numbers is missing or malformed.
+        """
+        current = self.in_force(today=today)
+        return TierRules(
+            thresholds=tier_points(
+                parameter(current, TIER_POLICY, "tier_qualifying_points"),
+                name="tier_qualifying_points",
+            ),
+            window_months=parameter(current, TIER_POLICY, "tier_qualification_window_months"),
+            grace_months=parameter(current, TIER_POLICY, "tier_downgrade_grace_months"),
+        )
 
     def approval_rules(self, *, today: dt.date | None = None) -> ApprovalRules:
         """Who may approve an assisted case, and when two must (POL-APPROVAL-001 in force)."""
