@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from loyalty.api.schemas import TEXT_PATTERN, Id, Reason, Schema, printable
 
@@ -36,10 +37,14 @@ class MemberCreate(Schema):
 class MemberUpdate(Schema):
     """Only the fields sent change; the tier and the status have their own processes."""
 
-    region: Region | None = None
+    # a reason and at least one field to change
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 2})
+
+    # region and notes can be changed, never removed: null is not in their schema
+    region: Region | SkipJsonSchema[None] = None
     display_name: DisplayName | None = None
     email: Email | None = None
-    notes: Notes | None = None
+    notes: Notes | SkipJsonSchema[None] = None
     reason: Reason
 
 

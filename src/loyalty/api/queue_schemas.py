@@ -9,8 +9,9 @@ from pydantic import Field
 
 from loyalty.api.schemas import Reason, Schema
 
-# base64url of Temporal's page token, a dot, a checksum (queues); a row id (logs)
-CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]{1,4000}={0,2}\.[0-9a-f]{16}|[0-9]{1,18})$"
+# Queues: base64url of Temporal's page token, a dot, a checksum. Logs: the last row id shown.
+QUEUE_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,4000}={0,2}\.[0-9a-f]{16}$"
+LOG_CURSOR_PATTERN = r"^[0-9]{1,18}$"
 NEXT_CURSOR = "Pass as `cursor` for the next page; null at the end."
 
 
