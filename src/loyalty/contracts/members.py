@@ -5,7 +5,8 @@
   ``ReviewMemberTiers`` activity one page of members at a time
   (``TierReviewPage``), then announces each tier change as a
   ``member.tier_changed`` webhook event through the durable fan-out. Result:
-  ``TierReviewReport``.
+  ``TierReviewReport`` (of its own pages: a review of a large program
+  continues as new runs when Temporal suggests, each reporting its part).
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ TIER_CHANGES = ("upgrade", "downgrade")
 
 
 class TierReviewRequest(Contract):
-    """Review every member not closed, or only ``member_id``."""
+    """Review every member not closed, or only ``member_id``.
+
+    ``after`` and ``today`` are set when a long review continues as a new run:
+    it goes on after that member id, for the same day.
+    """
 
     member_id: Identifier | None = None
     requested_by: Identifier = "schedule"
     role: Identifier = "system"
+    after: str = ""
+    today: dt.date | None = None
 
 
 class TierReviewPage(Contract):

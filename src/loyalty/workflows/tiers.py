@@ -30,9 +30,11 @@ class ReviewTiersWorkflow:
     @workflow.run
     async def run(self, request: TierReviewRequest) -> TierReviewReport:
         # The run's start day, not the activity's: a retry after midnight reviews the same day.
+        today = request.today or workflow.info().start_time.date()
         page = TierReviewPage(
-            today=workflow.info().start_time.date(),
+            today=today,
             member_id=request.member_id,
+            after=request.after,
             requested_by=request.requested_by,
             role=request.role,
         )
@@ -48,4 +50,7 @@ class ReviewTiersWorkflow:
                     events += await fan_out(tier_event(review, at=workflow.now()))
             if result.next_after is None:
                 return TierReviewReport(reviewed=reviewed, reviews=reviews, events_started=events)
+            if workflow.info().is_continue_as_new_suggested():  # a long history: start afresh
+                following = {"after": result.next_after, "today": today}
+                workflow.continue_as_new(request.model_copy(update=following))
             page = page.model_copy(update={"after": result.next_after})
