@@ -104,7 +104,7 @@ async def test_needs_attention_is_listed_and_an_operator_retries_through_the_api
     retried = await api.http.post(
         url, json={"reason": "partner fixed the void endpoint"}, headers=api.operator()
     )
-    done = await api.wait_for(redemption_id, FINAL)
+    done = await api.wait_for(redemption_id, FINAL, closed=True)  # then an update finds it closed
     again = await api.http.post(url, json={"reason": "once more"}, headers=api.operator())
     audit = await api.http.get(f"/v1/audit-log?target={redemption_id}", headers=api.operator())
 
