@@ -44,6 +44,7 @@ from loyalty.contracts.maintenance import (
     HoldSweepRequest,
     ReconcileRequest,
 )
+from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewRequest
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,15 @@ JOBS: Sequence[ScheduledJob] = (
         purpose="every 5 minutes: void then release expired holds of closed workflows; "
         "fails naming any it must keep",
         run_timeout=timedelta(minutes=30),
+    ),
+    ScheduledJob(
+        schedule_id="loyalty-tier-review",
+        workflow=REVIEW_TIERS_WORKFLOW,
+        request=TierReviewRequest(),
+        cron="45 3 * * *",
+        purpose="daily 03:45 UTC: review every member's tier (POL-TIER-001 window and grace); "
+        "announce each change",
+        run_timeout=timedelta(hours=2),
     ),
 )
 

@@ -35,6 +35,7 @@ from loyalty.activities.policies import PolicyActivities
 from loyalty.activities.proposals import ProposalActivities
 from loyalty.activities.records import RecordActivities
 from loyalty.activities.refunds import RefundActivities
+from loyalty.activities.tiers import TierActivities
 from loyalty.activities.webhooks import WebhookActivities
 from loyalty.agents.runtime import AgentRuntime
 from loyalty.agents.service import ProposalService
@@ -63,6 +64,7 @@ from loyalty.workflows.maintenance import (
 from loyalty.workflows.proposal import RewardProposalWorkflow
 from loyalty.workflows.redemption import RedemptionWorkflow
 from loyalty.workflows.refund import RefundWorkflow
+from loyalty.workflows.tiers import ReviewTiersWorkflow
 from loyalty.workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 log = structlog.get_logger(__name__)
@@ -79,6 +81,7 @@ WORKFLOWS: Sequence[type] = (
     SweepExpiredHoldsWorkflow,
     AccrualWorkflow,
     AccrualReturnWorkflow,
+    ReviewTiersWorkflow,
 )
 ACTIVITY_THREADS = 32
 
@@ -158,6 +161,7 @@ def build_activities(
     )
     notices = ExpiryNoticeActivities(ledger=ledger, policies=policies)
     maintenance = MaintenanceActivities(ledger=ledger, sessions=sessions, client=client)
+    tiers = TierActivities(sessions=sessions, policies=policies)
     holds = HoldSweepActivities(
         sessions=sessions, ledger=ledger, partner=partner, client=client, policies=policies
     )
@@ -195,6 +199,7 @@ def build_activities(
         accruals.record_pending,
         accruals.settle,
         accruals.take_back,
+        tiers.review_member_tiers,
     ]
     if agents is not None:
         activities += agent_activities(

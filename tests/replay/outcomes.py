@@ -29,6 +29,7 @@ RECORDED = frozenset(
         "accrual_available",
         "accrual_return_shortfall",
         "points_expiry_notices",
+        "tier_review",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.

@@ -41,6 +41,7 @@ from loyalty.contracts.maintenance import (
     HoldSweepRequest,
     ReconcileRequest,
 )
+from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewRequest
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
 from loyalty.ledger.repository import Ledger
 from loyalty.webhooks import subscriptions
@@ -435,6 +436,24 @@ async def test_record_accrual_histories(
         await record_accruals(saga, settles_at_once, new_member, ledger)
 
 
+async def record_tier_review(saga: SagaHarness, new_member: MemberFactory) -> None:
+    """An on-demand review that upgrades a member, so the announcement's fan-out is recorded."""
+    member = new_member(points=12_000, tier="bronze")
+    workflow_id = unique_id("tier-review")
+    request = TierReviewRequest(member_id=member, requested_by="ops-1", role="operator")
+    await saga.client.execute_workflow(
+        REVIEW_TIERS_WORKFLOW, request, id=workflow_id, task_queue=saga.task_queue
+    )
+    await save(saga.client, "tier_review", workflow_id)
+
+
+async def test_record_tier_review(
+    saga: SagaHarness, new_member: MemberFactory, seeded_catalog: None
+) -> None:
+    """Only the tier review (``-k tier_review``), without re-recording the others."""
+    await record_tier_review(saga, new_member)
+
+
 async def test_record_histories(
     saga: SagaHarness,
     saga_factory: HarnessFactory,
@@ -458,6 +477,7 @@ async def test_record_histories(
     await record_webhook_delivery(saga, sessions, new_member, receiver)
     await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")
     await record_expiry_notices(saga, new_member)
+    await record_tier_review(saga, new_member)
     await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
 
     recorded = {path.stem for path in HISTORIES.glob("*.json")}

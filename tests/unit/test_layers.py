@@ -11,7 +11,7 @@ violation anywhere in the tree is found even in a module no test loads.
     activities ──────────────────────────────────────── 5
     agents, webhooks ────────────────────────────────── 4
     ledger, partners, temporal_client, observability,
-    schedules, health ───────────────────────────────── 3
+    schedules, health, operations ───────────────────── 3
     contracts, config, policies, temporal_codec ──────── 2
     domain ──────────────────────────────────────────── 1
     errors, logging ─────────────────────────────────── 0
@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "observability": 3,
     "schedules": 3,
     "health": 3,
+    "operations": 3,
     "temporal_codec": 2,
     "agents": 4,
     "webhooks": 4,

@@ -26,12 +26,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from loyalty.agents.decision_models import AgentDecision
 from loyalty.agents.proposal import ProposalRequest, ProposalRun
 from loyalty.agents.retrieval import RetrievedChunk
 from loyalty.domain.approvals import ApprovalRules, approval_refusal
 from loyalty.domain.guardrail_types import GuardrailInput, GuardrailVerdict, VerdictOutcome
 from loyalty.errors import IdempotencyConflictError, InvalidStateError, NotFoundError
+from loyalty.ledger.decision_models import AgentDecision
 
 FinalDecision = Literal["approved", "rejected", "expired"]
 

@@ -26,8 +26,11 @@ from loyalty.api.routes import (
     expiry,
     exports,
     health,
+    member_admin,
     members,
+    operations,
     policies,
+    queues,
     redemptions,
     refunds,
     rewards,
@@ -115,10 +118,13 @@ def create_app(
         accruals,
         exports,
         expiry,
+        member_admin,
         rewards,
         webhooks,
         assisted,
         policies,
+        operations,
+        queues,
     ):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

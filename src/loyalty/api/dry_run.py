@@ -6,8 +6,7 @@ import uuid
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from loyalty.api import schemas
-from loyalty.api.views import plain_reasons
+from loyalty.api import schemas, views
 from loyalty.contracts.redemption import RedemptionStatus
 from loyalty.domain.redemption import Outcome, RedemptionRules, decide_redemption
 from loyalty.ledger.facts import read_redemption_facts
@@ -53,7 +52,9 @@ def validate(
     reasons = list(decision.reasons)
     if for_customer:
         verdict = fraud.verdict.value if fraud else None
-        reasons = plain_reasons(reasons, fraud_verdict=verdict, status=_STATUS[decision.outcome])
+        reasons = views.plain_reasons(
+            reasons, fraud_verdict=verdict, status=_STATUS[decision.outcome]
+        )
         fraud = None
     return schemas.ValidationResult(
         **body.model_dump(include={"member_id", "reward_id", "quantity"}),
@@ -72,20 +73,6 @@ def validate(
         )
         if fraud
         else None,
-        price=schemas.PriceCheck(
-            total=price.total,
-            lines=[
-                schemas.PriceLinePublic(
-                    kind=line.kind.value,
-                    source_id=line.source_id,
-                    description=line.description,
-                    points=line.points,
-                )
-                for line in price.lines
-            ],
-            applied_promotion_ids=list(price.applied_promotion_ids),
-        )
-        if price
-        else None,
+        price=views.price_check(price) if price else None,
         sufficient_points=decision.sufficient_points,
     )

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowFailureError,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -28,7 +29,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from loyalty import errors
-from loyalty.api.errors import from_application_error
+from loyalty.api.errors import FieldError, from_application_error
 from loyalty.contracts import search
 from loyalty.contracts.accrual import (
     ACCRUAL_RETURN_WORKFLOW,
@@ -49,6 +50,7 @@ from loyalty.contracts.redemption import (
     REDEMPTION_WORKFLOW,
     REFUND_WORKFLOW,
     IdScope,
+    OperatorAction,
     RedemptionRequest,
     RedemptionState,
     RedemptionStatus,
@@ -66,6 +68,7 @@ class _Closed(Exception):
     """The workflow can no longer take this update (closed, or past the step it serves)."""
 
 
+OperatorCall = Callable[[Client, str, OperatorAction], Awaitable[UpdateResult]]
 _QUERY_TIMEOUT = timedelta(seconds=5)
 _REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
 
@@ -168,6 +171,24 @@ class TemporalGateway:
             raise
         return result
 
+    async def operator_action(
+        self, redemption_id: str, action: OperatorCall, payload: OperatorAction
+    ) -> UpdateResult:
+        """Run one of ``loyalty.operations``' actions (the CLI's own) with the API's errors.
+
+        Raises:
+            NotFoundError: No such redemption.
+            InvalidStateError: It is not ``needs_attention`` or has closed (409).
+        """
+        try:
+            return await action(self._client, redemption_id, payload)
+        except WorkflowUpdateFailedError as error:
+            raise from_application_error(error.cause) from None
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise errors.NotFoundError(f"redemption {redemption_id} not found") from None
+            raise
+
     async def refund(self, request: RefundRequest) -> tuple[str, RefundResult | None]:
         """Start (or join) the refund and wait briefly for its result."""
         workflow_id = refund_workflow_id(request.redemption_id, request.request_id)
@@ -251,6 +272,23 @@ class TemporalGateway:
     async def live(self, workflow_id: str, model: type[M]) -> M | None:
         """The ``state`` query while the workflow runs; None when closed or unknown."""
         return await self._live(workflow_id, model)
+
+    async def list_page(
+        self, query: str, *, page_size: int, token: bytes | None
+    ) -> tuple[list[WorkflowExecution], bytes | None]:
+        """One page of a visibility query, and the token of the next (None at the end).
+
+        Raises:
+            FieldError: Temporal refused ``token`` (``cursor`` in the API).
+        """
+        pages = self._client.list_workflows(query, page_size=page_size, next_page_token=token)
+        try:
+            await pages.fetch_next_page()
+        except RPCError as error:
+            if error.status == RPCStatusCode.INVALID_ARGUMENT and token is not None:
+                raise FieldError("cursor", "not a cursor this list returned") from None
+            raise
+        return list(pages.current_page or []), pages.next_page_token
 
     async def _live(self, workflow_id: str, model: type[M]) -> M | None:
         """The ``state`` query while the workflow runs; None when closed or unknown."""

@@ -11,9 +11,12 @@ import dataclasses
 from collections.abc import Sequence
 
 from loyalty.api import schemas
+from loyalty.api.queue_schemas import AuditEntryPublic, DecisionEntryPublic
 from loyalty.contracts.accrual import AccrualRecord
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
-from loyalty.ledger.models import Redemption, Reward
+from loyalty.domain.pricing import PriceQuote
+from loyalty.ledger.decision_models import AgentDecision
+from loyalty.ledger.models import AuditRecord, Redemption, Reward
 from loyalty.ledger.results import AccrualView, Balance, EntryView
 from loyalty.webhooks.models import WebhookSubscription
 
@@ -140,6 +143,41 @@ def reward(row: Reward) -> schemas.RewardPublic:
         inventory=row.inventory,
         regions=row.regions,
     )
+
+
+def price_check(quote: PriceQuote) -> schemas.PriceCheck:
+    """A domain price as the API shows it: total, lines, promotions applied."""
+    return schemas.PriceCheck(
+        total=quote.total,
+        lines=[
+            schemas.PriceLinePublic(
+                kind=line.kind.value,
+                source_id=line.source_id,
+                description=line.description,
+                points=line.points,
+            )
+            for line in quote.lines
+        ],
+        applied_promotion_ids=list(quote.applied_promotion_ids),
+    )
+
+
+def audit_entry(row: AuditRecord) -> AuditEntryPublic:
+    return AuditEntryPublic(
+        entry_id=row.id,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        target=row.target,
+        reason=row.reason,
+        details=row.details,
+        created_at=row.created_at,
+    )
+
+
+def decision_entry(row: AgentDecision) -> DecisionEntryPublic:
+    names = DecisionEntryPublic.model_fields.keys() - {"entry_id"}  # the columns' own names
+    return DecisionEntryPublic(entry_id=row.id, **{name: getattr(row, name) for name in names})
 
 
 def webhook(row: WebhookSubscription) -> schemas.WebhookPublic:

@@ -7,7 +7,7 @@ import functools
 import os
 import sys
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -17,6 +17,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from loyalty import operations
 from loyalty.cli import context
 from loyalty.cli.output import (
     EXIT_NOT_FOUND,
@@ -27,6 +28,8 @@ from loyalty.cli.output import (
     validated,
 )
 from loyalty.contracts import redemption as c
+from loyalty.errors import InvalidStateError
+from loyalty.operations import send_update
 from loyalty.temporal_client import connect, connect_options
 
 app = typer.Typer()
@@ -169,23 +172,21 @@ def status_command(redemption_id: RedemptionArg, as_json: JsonOption = False) ->
 
 
 def _update(redemption_id: str, name: str, payload: Any, as_json: bool) -> None:
-    async def job(client: Client) -> c.UpdateResult:
-        handle = client.get_workflow_handle(redemption_id)
-        try:
-            result: c.UpdateResult = await handle.execute_update(
-                name, payload, result_type=c.UpdateResult
-            )
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-            # Temporal answers NOT_FOUND for an update to a closed workflow: say why.
-            state = await handle.query(c.QUERY_STATE, result_type=c.RedemptionState)
-            raise fail(
-                f"too late: the redemption is already {state.status.value}", EXIT_REFUSED
-            ) from None
-        return result
+    emit(_send(redemption_id, send_update, name, payload), as_json=as_json, text=_update_text)
 
-    emit(run(job, redemption_id), as_json=as_json, text=lambda r: f"{r.message}: {r.status.value}")
+
+def _send(redemption_id: str, action: Callable[..., Awaitable[T]], *args: Any) -> T:
+    async def job(client: Client) -> T:
+        try:
+            return await action(client, redemption_id, *args)
+        except InvalidStateError as error:  # the redemption has closed
+            raise fail(error.message, EXIT_REFUSED) from None
+
+    return run(job, redemption_id)
+
+
+def _update_text(result: c.UpdateResult) -> str:
+    return f"{result.message}: {result.status.value}"
 
 
 @app.command("approve")
@@ -233,7 +234,8 @@ def retry_command(
 ) -> None:
     """Operators: run the failed compensations of a needs_attention redemption again."""
     action = operator_action(operator, reason)
-    _update(redemption_id, c.UPDATE_RETRY_COMPENSATIONS, action, as_json)
+    result = _send(redemption_id, operations.retry_compensations, action)
+    emit(result, as_json=as_json, text=_update_text)
 
 
 @app.command("resolve")
@@ -245,7 +247,8 @@ def resolve_command(
     as_json: JsonOption = False,
 ) -> None:
     """Operators: mark a needs_attention redemption resolved by hand."""
-    _update(redemption_id, c.UPDATE_RESOLVE, operator_action(operator, reason), as_json)
+    result = _send(redemption_id, operations.resolve, operator_action(operator, reason))
+    emit(result, as_json=as_json, text=_update_text)
 
 
 def _decision(agent: str, reason: str) -> c.ReviewDecision:

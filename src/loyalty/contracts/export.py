@@ -18,6 +18,7 @@ from loyalty.contracts import accrual as acc
 from loyalty.contracts import assisted as awf
 from loyalty.contracts import ingestion as ing
 from loyalty.contracts import maintenance as job
+from loyalty.contracts import members as mem
 from loyalty.contracts import redemption as wf
 from loyalty.contracts import webhooks as hook
 
@@ -101,6 +102,13 @@ WORKFLOWS: dict[str, dict[str, Any]] = {
         "queries": {},
         "updates": {},
     },
+    mem.REVIEW_TIERS_WORKFLOW: {
+        "id": "loyalty-tier-review-<time> (its schedule) or tier-review~<member_id>~<request id>",
+        "input": mem.TierReviewRequest,
+        "result": mem.TierReviewReport,
+        "queries": {},
+        "updates": {},
+    },
     hook.WEBHOOK_DELIVERY_WORKFLOW: {
         "id": "webhook-<event_id>-<subscription_id>",
         "input": hook.WebhookDelivery,
@@ -137,6 +145,7 @@ ACTIVITIES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     acc.RECORD_PENDING_ACCRUAL: (acc.RecordPendingAccrual, acc.AccrualRecord),
     acc.SETTLE_ACCRUAL: (acc.SettleAccrual, acc.AccrualRecord),
     acc.TAKE_BACK_ACCRUAL: (acc.TakeBack, acc.ReturnOutcome),
+    mem.REVIEW_MEMBER_TIERS: (mem.TierReviewPage, mem.TierReviewPageResult),
     hook.DELIVER_WEBHOOK: (hook.WebhookDelivery, hook.DeliveryResult),
     hook.RECORD_WEBHOOK_FAILURE: (hook.WebhookDelivery, None),
     hook.PUBLISH_EVENT: (hook.WebhookEvent, hook.PublishResult),

@@ -26,6 +26,7 @@ from pydantic import Field
 
 from loyalty.contracts.assisted import AssistedState
 from loyalty.contracts.base import Contract
+from loyalty.contracts.members import TierReviewed
 from loyalty.contracts.redemption import RedemptionState
 
 WEBHOOK_DELIVERY_WORKFLOW = "WebhookDelivery"
@@ -65,6 +66,8 @@ class EventType(StrEnum):
     ACCRUAL_SHORTFALL = "accrual.shortfall"
     # POL-EXPIRY-001's advance notice: points expire on a date (sent each lead time once).
     POINTS_EXPIRING = "points.expiring"
+    # POL-TIER-001: a tier review moved a member up or down (issue 13 item 2).
+    TIER_CHANGED = "member.tier_changed"
 
 
 # What an overdue approval tells subscribers: ids and amounts, never the agent's free-text reason.
@@ -165,4 +168,19 @@ def approval_overdue_event(
             "waiting_since": waiting_since.isoformat(),
             "approval_timeout_hours": limit_hours,
         },
+    )
+
+
+def tier_event(review: TierReviewed, *, at: dt.datetime) -> WebhookEvent:
+    """The ``member.tier_changed`` event of one review (deterministic: workflows build it).
+
+    Its id names the member, the day and the new tier, so a repeated review of
+    the same day (a retry, a reset, an on-demand run) announces it once.
+    """
+    source = f"tier~{review.member_id}~{review.changed_on.isoformat()}~{review.after}"
+    return WebhookEvent(
+        id=event_id(source, EventType.TIER_CHANGED),
+        type=EventType.TIER_CHANGED,
+        created_at=at,
+        data=review.model_dump(mode="json"),
     )

@@ -7,7 +7,9 @@ business numbers of its own.
 
 Rules (each failure has a stable code):
 
-* ``member_not_active``: the member's status is not ``active``.
+* ``member_frozen``: the account is frozen (POL-SECURITY-001: it earns but
+  cannot redeem).
+* ``member_not_active``: the member's status is otherwise not ``active``.
 * ``tier_too_low``: the member's tier is below the reward's minimum tier.
 * ``reward_inactive``: the reward is switched off.
 * ``out_of_stock``: the reward has limited inventory and the requested
@@ -33,6 +35,7 @@ from loyalty.errors import ValidationError
 class EligibilityCode(StrEnum):
     """Stable machine codes for eligibility failures."""
 
+    MEMBER_FROZEN = "member_frozen"
     MEMBER_NOT_ACTIVE = "member_not_active"
     TIER_TOO_LOW = "tier_too_low"
     REWARD_INACTIVE = "reward_inactive"
@@ -167,6 +170,12 @@ def _check_status(data: EligibilityInput) -> Reason | None:
     status = data.member.status
     if status is MemberStatus.ACTIVE:
         return None
+    if status is MemberStatus.FROZEN:
+        return Reason(
+            code=EligibilityCode.MEMBER_FROZEN,
+            message="Member account is frozen (POL-SECURITY-001): it keeps earning points "
+            "but cannot redeem until support unfreezes it.",
+        )
     return Reason(
         code=EligibilityCode.MEMBER_NOT_ACTIVE,
         message=f"Member account is {status.value}; only active members can redeem.",

@@ -14,6 +14,12 @@ the first that refuses ends the decision:
 
 A review comes last on purpose: a member who cannot pay is told so at once
 instead of waiting for a reviewer who could only say yes to a refusal.
+
+A member's catalog asks a different question of the same pieces:
+:func:`offer_of` prices a reward exactly as the decision does and lists
+*every* reason it cannot be redeemed now (eligibility, limits, balance),
+where the decision stops at the first refusal. It judges no fraud: that
+depends on a request's channel and device, and a customer never sees it.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from loyalty.domain.limits import (
 )
 from loyalty.domain.pricing import PriceQuote, PricingInput, price_offer
 from loyalty.domain.promotions import Promotion
+from loyalty.domain.reasons import Reason
 from loyalty.domain.tiers import Tier
 
 
@@ -143,6 +150,36 @@ class RedemptionDecision:
         return None if self.price is None else self.facts.available >= self.price.total
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Offer:
+    """A reward as one member would pay for it now, and why they cannot yet.
+
+    Attributes:
+        price: What the saga would charge: the same :func:`price_of` it uses.
+        reasons: Eligibility, then limits, then balance; empty when redeemable
+            (a fraud review may still ask a person first).
+    """
+
+    facts: RedemptionFacts
+    price: PriceQuote
+    reasons: tuple[Reason, ...]
+
+    @property
+    def redeemable(self) -> bool:
+        return not self.reasons
+
+
+def offer_of(facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime) -> Offer:
+    """Price a reward for a member and collect every reason that would refuse it."""
+    price = price_of(facts, rules, now=now)
+    reasons = (
+        *eligibility_of(facts, rules).reasons,
+        *limit_reasons(_spend(facts, price), rules.points),
+        *_shortfall(facts, price),
+    )
+    return Offer(facts=facts, price=price, reasons=reasons)
+
+
 def decide_redemption(
     facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime
 ) -> RedemptionDecision:
@@ -161,8 +198,9 @@ def decide_redemption(
     if broken:
         reasons = tuple(reason.message for reason in broken)
         return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud, price)
-    if facts.available < price.total:
-        reasons = (f"insufficient points: {facts.available} available, {price.total} required",)
+    short = _shortfall(facts, price)
+    if short:
+        reasons = tuple(reason.message for reason in short)
         return _decision(Outcome.REJECT, reasons, facts, eligibility, fraud, price)
     triggered = review_reasons(
         facts.unit_cost * facts.quantity,
@@ -235,6 +273,13 @@ def _spend(facts: RedemptionFacts, price: PriceQuote) -> Spend:
         spent_today=facts.history.spent_today,
         spent_this_month=facts.history.spent_this_month,
     )
+
+
+def _shortfall(facts: RedemptionFacts, price: PriceQuote) -> tuple[Reason, ...]:
+    if facts.available >= price.total:
+        return ()
+    message = f"insufficient points: {facts.available} available, {price.total} required"
+    return (Reason(code="insufficient_points", message=message),)
 
 
 def _account_age_days(facts: RedemptionFacts, now: dt.datetime) -> int:

@@ -58,8 +58,13 @@ def highest_tier() -> Tier:
 
 
 class MemberStatus(Enum):
-    """Lifecycle state of a member account; only ``ACTIVE`` may redeem."""
+    """Lifecycle state of a member account; only ``ACTIVE`` may redeem.
+
+    ``FROZEN`` (POL-SECURITY-001) is a support agent's temporary block: the
+    account keeps earning but cannot redeem or receive discretionary credits.
+    """
 
     ACTIVE = "active"
+    FROZEN = "frozen"
     SUSPENDED = "suspended"
     CLOSED = "closed"

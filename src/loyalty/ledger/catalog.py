@@ -23,12 +23,22 @@ def ensure_member(
     joined_on: dt.date,
     status: str = "active",
     notes: str = "",
+    display_name: str | None = None,
+    email: str | None = None,
 ) -> Member:
     """Create a member and an empty account, or return the existing member unchanged."""
     session.execute(
         insert(Member)
         .values(
-            id=member_id, tier=tier, status=status, region=region, joined_on=joined_on, notes=notes
+            id=member_id,
+            tier=tier,
+            status=status,
+            region=region,
+            joined_on=joined_on,
+            notes=notes,
+            display_name=display_name,
+            email=email,
+            tier_changed_on=joined_on,
         )
         .on_conflict_do_nothing(index_elements=[Member.id])
     )

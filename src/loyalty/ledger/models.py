@@ -51,10 +51,15 @@ class Member(Base):
     segments: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
     churn_risk_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[dt.datetime] = _now_column()
+    # migration 0009: the profile, and where the member stands on the tier ladder
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    tier_changed_on: Mapped[dt.date] = mapped_column(Date)
+    tier_grace_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     __table_args__ = (
         CheckConstraint("tier IN ('bronze','silver','gold','platinum')", name="member_tier"),
-        CheckConstraint("status IN ('active','suspended','closed')", name="member_status"),
+        CheckConstraint("status IN ('active','frozen','suspended','closed')", name="member_status"),
         CheckConstraint(
             "churn_risk_score IS NULL OR (churn_risk_score >= 0 AND churn_risk_score <= 1)",
             name="member_churn_score_range",

@@ -24,12 +24,13 @@ from loyalty.domain.credit_caps import CreditLimits
 from loyalty.domain.earning import Earning
 from loyalty.domain.expiry import ExpiryRules
 from loyalty.domain.limits import SpendCeiling, ceiling_reasons
-from loyalty.domain.tiers import Tier
+from loyalty.domain.tiers import MemberStatus, Tier
 from loyalty.errors import (
     HoldCancelledError,
     IdempotencyConflictError,
     InvalidStateError,
     LimitExceededError,
+    NotEligibleError,
     NotFoundError,
     ValidationError,
 )
@@ -58,6 +59,7 @@ from loyalty.ledger.models import (
     HoldAllocation,
     HoldTombstone,
     LedgerEntry,
+    Member,
     PointLot,
 )
 from loyalty.ledger.results import (
@@ -268,6 +270,7 @@ class Ledger:
             LimitExceededError: the hold would pass the daily or monthly ceiling.
             InsufficientPointsError: the member cannot cover ``points``.
             OutOfStockError: the reward has fewer than ``units`` left.
+            NotEligibleError: the account is frozen (POL-SECURITY-001).
         """
         _require_points(points)
         # Stock joins the fingerprint only when reserved, so a retry of a hold made
@@ -284,6 +287,7 @@ class Ledger:
                     f"hold {idempotency_key} was released before it was made",
                     reasons=["the redemption was cancelled before its points were reserved"],
                 )
+            _require_not_frozen(op.session, member_id)
             if ceiling is not None:
                 _check_ceiling(op.session, member_id, points, ceiling, now=self._clock())
             taken = lots.consume(op.session, member_id, points, self._clock())
@@ -590,6 +594,15 @@ def _release(op: _Operation, hold: Hold, *, reason: str) -> EntryResult:
     stock.give_back(op.session, hold)
     hold.status = "released"
     return op.post("release", hold.points, -hold.points, hold_id=hold.id, reason=reason)
+
+
+def _require_not_frozen(session: Session, member_id: str) -> None:
+    """A freeze may land after a redemption was decided; the hold, under the account lock, is
+    the last moment before points move, so a frozen account never has points reserved."""
+    status = session.scalar(select(Member.status).where(Member.id == member_id))
+    if status == MemberStatus.FROZEN.value:
+        message = f"member {member_id} is frozen (POL-SECURITY-001): it cannot redeem"
+        raise NotEligibleError(message, reasons=[message])
 
 
 def _check_ceiling(

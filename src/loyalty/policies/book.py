@@ -19,9 +19,15 @@ from loyalty.domain.earning import EarningRules, require_tier_multipliers
 from loyalty.domain.expiry import ExpiryRules, notice_days, per_tier_ints
 from loyalty.domain.program import ProgramParameters
 from loyalty.domain.refunds import RefundRules
+from loyalty.domain.tier_review import TierRules
 from loyalty.errors import ValidationError
 from loyalty.policies.corpus import PolicyDocument, load_policy_files, select_current
-from loyalty.policies.parameters import build_approval_rules, build_program_parameters, parameter
+from loyalty.policies.parameters import (
+    build_approval_rules,
+    build_program_parameters,
+    parameter,
+    tier_points,
+)
 
 EXPIRY_POLICY = "POL-EXPIRY-001"
 REFUND_POLICY = "POL-REFUND-001"
@@ -176,6 +182,22 @@ class PolicyBook:
             reinstatement_max_points=per_tier_ints(
                 number("reinstatement_max_points"), name="reinstatement_max_points"
             ),
+        )
+
+    def tier_rules(self, *, today: dt.date | None = None) -> TierRules:
+        """POL-TIER-001's thresholds, rolling window and downgrade grace, in force today.
+
+        Raises:
+            ValidationError: the policy or one of its numbers is missing or malformed.
+        """
+        current = self.in_force(today=today)
+        return TierRules(
+            thresholds=tier_points(
+                parameter(current, TIER_POLICY, "tier_qualifying_points"),
+                name="tier_qualifying_points",
+            ),
+            window_months=parameter(current, TIER_POLICY, "tier_qualification_window_months"),
+            grace_months=parameter(current, TIER_POLICY, "tier_downgrade_grace_months"),
         )
 
     def approval_rules(self, *, today: dt.date | None = None) -> ApprovalRules:

@@ -20,12 +20,11 @@ from loyalty.domain.limits import PointLimits, ReviewTriggers
 from loyalty.domain.redemption import RedemptionRules
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
-from loyalty.policies.book import REDEMPTION_POLICY, PolicyBook
+from loyalty.policies.book import REDEMPTION_POLICY, TIER_POLICY, PolicyBook
 from loyalty.policies.corpus import PolicyDocument
 from loyalty.policies.parameters import parameter, tier_points
 
 FRAUD_POLICY = "POL-FRAUD-001"
-TIER_POLICY = "POL-TIER-001"
 
 
 class RedemptionRulebook:

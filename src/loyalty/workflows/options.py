@@ -79,5 +79,7 @@ SETTLE = StepOptions(timedelta(seconds=30), _retry(1, 300, 0))
 BEST_EFFORT = StepOptions(timedelta(seconds=10), _retry(1, 5, 3))
 PROPOSE = StepOptions(timedelta(minutes=2), _retry(2, 30, 5))
 # The hold sweeper: one activity over many holds, heartbeating after each.
+# A page of tier reviews: one short transaction per member, 200 members a page.
+TIER_REVIEW = StepOptions(timedelta(minutes=5), _retry(1, 60, 10))
 SWEEP = StepOptions(timedelta(minutes=15), _retry(5, 300, 5), heartbeat=timedelta(minutes=2))
 INGEST = StepOptions(timedelta(minutes=30), _retry(2, 60, 5), heartbeat=timedelta(minutes=2))

@@ -192,3 +192,42 @@ async def test_ingestion_is_for_operators_and_idempotent(api: Api) -> None:
     state = first.json()["state"]
     assert state["status"] == "completed"
     assert state["summary"]["chunks_upserted"] == 0  # the session store already holds them
+
+
+async def test_cases_awaiting_approval_are_queued_and_their_proposals_are_in_the_decision_log(
+    api: Api, new_member: MemberFactory
+) -> None:
+    member = new_member(points=100)
+    created = await api.http.post(
+        "/v1/assisted-redemptions",
+        json=case(member, "voucher never arrived", severity="major"),
+        headers=api.as_(Role.SUPPORT_AGENT, "agent-7"),
+    )
+    case_id = created.json()["case_id"]
+    await api.case_until(case_id, {"awaiting_approval"})
+    queue = f"/v1/queues/assisted-approvals?member_id={member}"
+    lead = api.as_(Role.SUPPORT_LEAD, "lead-3")
+    operator = api.as_(Role.OPERATOR, "ops-1")
+
+    listed: dict[str, Any] = {"data": []}
+    for _ in range(150):  # visibility is eventually consistent: poll until it shows
+        listed = (await api.http.get(queue, headers=lead)).json()
+        if listed["data"]:
+            break
+        await asyncio.sleep(0.2)
+    customer = await api.http.get(queue, headers=api.as_(Role.CUSTOMER, member, member))
+    log = await api.http.get(f"/v1/decision-log?member_id={member}", headers=operator)
+    by_lead = await api.http.get(f"/v1/decision-log?member_id={member}", headers=lead)
+
+    assert [(i["workflow_id"], i["status"]) for i in listed["data"]] == [
+        (case_id, "awaiting_approval")
+    ]
+    assert listed["data"][0]["link"] == f"/v1/assisted-redemptions/{case_id}"
+    assert customer.status_code == 403
+    assert log.status_code == 200, log.text
+    rows = log.json()["data"]
+    assert [(r["kind"], r["case_id"], r["verdict"]) for r in rows] == [
+        ("proposal", case_id, "needs_approval")
+    ]
+    assert rows[0]["retrieved"] and rows[0]["requested_by"] == "agent-7"
+    assert by_lead.status_code == 403

@@ -16,14 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, ScheduleOverlapPolicy, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from loyalty.contracts.maintenance import DISCREPANCY_ERROR, ExpirySummary
+from loyalty.contracts.members import TierReviewReport
 from loyalty.ledger.db import make_engine, make_session_factory
+from loyalty.ledger.models import AuditRecord, Member
 from loyalty.ledger.repository import Ledger
 from loyalty.schedules import JOBS, ScheduledJob, describe_schedules, ensure_schedules
 from tests.conftest import unique_id
@@ -34,7 +36,7 @@ from tests.support.members import funded_member
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import SagaHarness, running_worker
 
-EXPIRY, RECONCILIATION, SWEEPER = JOBS
+EXPIRY, RECONCILIATION, SWEEPER, TIER_REVIEW = JOBS
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +133,34 @@ async def test_a_triggered_expiry_run_posts_the_expiry_entries(
     assert len(ledger.entries(member_id=member)) == 2
 
 
+async def test_the_daily_tier_review_upgrades_whoever_qualifies_and_audits_it(
+    temporal_env: WorkflowEnvironment,
+    worker: SagaHarness,
+    own_sessions: sessionmaker[Session],
+    schedules: list[str],
+) -> None:
+    client = temporal_env.client
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+    member = funded_member(own_sessions, points=45_000, expires_at=far, ledger=Ledger(own_sessions))
+    job = quiet(TIER_REVIEW)
+    await ensure_schedules(client, task_queue=worker.task_queue, jobs=[job])
+    schedules.append(job.schedule_id)
+
+    report = await (await triggered_run(client, job.schedule_id, TierReviewReport)).result()
+    again = await (await triggered_run(client, job.schedule_id, TierReviewReport)).result()
+
+    mine = [r for r in report.reviews if r.member_id == member]
+    assert [(r.change, r.before, r.after) for r in mine] == [("upgrade", "silver", "gold")]
+    assert report.reviewed >= 1
+    assert [r for r in again.reviews if r.member_id == member] == []  # the same day: settled
+    with own_sessions() as session:
+        assert session.get(Member, member).tier == "gold"  # type: ignore[union-attr]
+        actions = session.scalars(
+            select(AuditRecord.action).where(AuditRecord.target == member)
+        ).all()
+    assert actions == ["member.tier_review.upgrade"]
+
+
 async def test_a_reconciliation_run_fails_naming_the_account_that_differs(
     temporal_env: WorkflowEnvironment,
     worker: SagaHarness,
@@ -178,10 +208,11 @@ async def test_workers_create_the_schedules_once_and_keep_an_operators_pause(
     await client.get_schedule_handle(jobs[0].schedule_id).pause(note="ledger maintenance")
     assert await ensure_schedules(client, task_queue="q2", jobs=jobs) == []
 
-    expiry, reconciliation, sweeper = await describe_schedules(client, jobs=jobs)
+    expiry, reconciliation, sweeper, tiers = await describe_schedules(client, jobs=jobs)
     assert expiry.exists and expiry.paused and expiry.last_run_at is None
     assert reconciliation.exists and not reconciliation.paused
     assert sweeper.exists and sweeper.cron == "*/5 * * * *"
+    assert tiers.exists and tiers.cron == "45 3 * * *"
     now = dt.datetime.now(dt.UTC)
     assert reconciliation.next_run_at is not None
     assert now < reconciliation.next_run_at <= now + dt.timedelta(hours=1)

@@ -50,4 +50,4 @@ def test_comparison_with_non_tier_is_refused() -> None:
 
 def test_wire_values_are_lowercase_names() -> None:
     assert Tier("platinum") is Tier.PLATINUM
-    assert {status.value for status in MemberStatus} == {"active", "suspended", "closed"}
+    assert {status.value for status in MemberStatus} == {"active", "frozen", "suspended", "closed"}

@@ -1,15 +1,18 @@
-"""A member's balance and ledger: the member's own customer token, support agents, operators."""
+"""A member's balance, ledger and catalog: the member's own customer token, staff, operators."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Path, Query
+from fastapi.concurrency import run_in_threadpool
 
 from loyalty.api import views
 from loyalty.api.access import allow
 from loyalty.api.auth import PEOPLE
-from loyalty.api.deps import LedgerDep, PrincipalDep
+from loyalty.api.catalog_schemas import MemberCatalogPublic
+from loyalty.api.deps import LedgerDep, PrincipalDep, StateDep
+from loyalty.api.member_catalog import member_catalog
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN, BalancePublic, LedgerPage
 
@@ -47,3 +50,21 @@ def get_ledger(
     entries = ledger.entries(member_id=member_id, limit=limit, before_id=before)
     next_before = entries[-1].entry_id if len(entries) == limit else None
     return LedgerPage(data=[views.entry(e) for e in entries], next_before=next_before)
+
+
+@router.get(
+    "/{member_id}/rewards",
+    response_model=MemberCatalogPublic,
+    summary="Every active reward at the member's price, with every reason it cannot be redeemed",
+    openapi_extra=allow(*PEOPLE),
+)
+async def get_member_rewards(
+    member_id: MemberId, principal: PrincipalDep, state: StateDep
+) -> MemberCatalogPublic:
+    """The saga's own pricing and rules for one unit of each reward, read now."""
+    principal.require_member(member_id)
+    return await run_in_threadpool(
+        lambda: member_catalog(
+            state.sessions, state.rules(), member_id=member_id, channel=principal.channel
+        )
+    )

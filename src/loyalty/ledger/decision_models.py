@@ -1,10 +1,12 @@
-"""ORM table of the agent decision log (created by migration 0004).
+"""ORM table of the agent decision log (created by migration 0004), beside the other tables.
 
 One table, two kinds of row, both immutable (a trigger refuses UPDATE and
 DELETE): a ``proposal`` row holds the inputs, the retrieved chunks, the
 proposer, the raw proposal and the guardrail verdict; a later ``decision``
 row holds the final outcome and the approver, and points at its proposal row.
 A case therefore has at most one of each, which the unique key enforces.
+The agents write it (``agents.decision_log``); it lives in ``ledger/`` so the
+API can page it for operators (``ledger.logs``) without importing the agents.
 """
 
 from __future__ import annotations

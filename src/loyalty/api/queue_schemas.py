@@ -1,0 +1,81 @@
+"""Public JSON shapes of the staff queues, the operators' actions and the two logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import Field
+
+from loyalty.api.schemas import Reason, Schema
+
+# Queues: base64url of Temporal's page token, a dot, a checksum. Logs: the last row id shown.
+QUEUE_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,4000}={0,2}\.[0-9a-f]{16}$"
+LOG_CURSOR_PATTERN = r"^[0-9]{1,18}$"
+NEXT_CURSOR = "Pass as `cursor` for the next page; null at the end."
+
+
+class QueueItem(Schema):
+    workflow_id: str = Field(examples=["redemption-member~M0001~order-1"])
+    workflow_type: str = Field(examples=["Redemption"])
+    member_id: str | None
+    reward_id: str | None
+    points: int | None
+    status: str | None = Field(description="The LoyaltyStatus search attribute.")
+    channel: str | None
+    requested_by: str | None
+    started_at: dt.datetime | None
+    summary: str | None = Field(description="The run's one-line memo, as the Web UI shows it.")
+    link: str = Field(description="Where to read it and act on it in this API.")
+
+
+class QueuePage(Schema):
+    data: list[QueueItem]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class OperatorBody(Schema):
+    reason: Reason
+
+
+class AuditEntryPublic(Schema):
+    entry_id: int
+    actor: str
+    role: str
+    action: str = Field(examples=["redemption.resolve"])
+    target: str
+    reason: str
+    details: dict[str, Any]
+    created_at: dt.datetime
+
+
+class AuditPage(Schema):
+    data: list[AuditEntryPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class DecisionEntryPublic(Schema):
+    entry_id: int
+    decision_id: str
+    kind: str = Field(description="proposal | decision")
+    case_id: str
+    member_id: str
+    purpose: str
+    requested_by: str
+    proposer: str
+    proposal: dict[str, Any] | None
+    retrieved: list[dict[str, Any]] = Field(description="The policy chunks retrieved, cited.")
+    verdict: str | None
+    verdict_points: int | None
+    verdict_reasons: list[dict[str, Any]]
+    final_decision: str | None
+    final_points: int | None
+    approver: str | None
+    second_approver: str | None
+    decision_reason: str
+    created_at: dt.datetime
+
+
+class DecisionPage(Schema):
+    data: list[DecisionEntryPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)

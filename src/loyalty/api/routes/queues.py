@@ -1,0 +1,164 @@
+"""The staff's work queues (Temporal visibility) and the operators' logs (PostgreSQL), paged."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from loyalty.api import queues, views
+from loyalty.api.access import allow
+from loyalty.api.auth import STAFF, Role
+from loyalty.api.deps import GatewayDep, PrincipalDep, SessionDep
+from loyalty.api.queue_schemas import (
+    LOG_CURSOR_PATTERN,
+    QUEUE_CURSOR_PATTERN,
+    AuditPage,
+    DecisionPage,
+    QueuePage,
+)
+from loyalty.api.queues import Queue, QueueFilter
+from loyalty.api.routes import AUTHENTICATED, errors, gated_router
+from loyalty.api.schemas import ID_PATTERN
+from loyalty.ledger import logs
+
+router = gated_router(prefix="/v1", tags=["queues"], responses=errors(*AUTHENTICATED))
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=4100, pattern=QUEUE_CURSOR_PATTERN, description="`next_cursor` of the last page."
+    ),
+]
+LogCursor = Annotated[
+    str | None,
+    Query(pattern=LOG_CURSOR_PATTERN, description="`next_cursor` of the last page."),
+]
+IdFilter = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)]
+WhoFilter = Annotated[
+    str | None, Query(min_length=1, max_length=128, pattern=r"^[^\"\\\x00-\x1F]+$")
+]
+MinPoints = Annotated[int | None, Query(ge=0, le=2**62, description="Points at least this.")]
+
+
+async def _queue(
+    gateway: GatewayDep,
+    queue: Queue,
+    limit: int,
+    cursor: str | None,
+    where: QueueFilter,
+) -> QueuePage:
+    return await queues.page(gateway, queue, where, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/queues/fraud-reviews",
+    response_model=QueuePage,
+    summary="Redemptions waiting for a fraud review, newest first",
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
+)
+async def fraud_reviews(
+    principal: PrincipalDep,
+    gateway: GatewayDep,
+    member_id: IdFilter = None,
+    reward_id: IdFilter = None,
+    requested_by: WhoFilter = None,
+    min_points: MinPoints = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> QueuePage:
+    where = QueueFilter(
+        member_id=member_id, reward_id=reward_id, requested_by=requested_by, min_points=min_points
+    )
+    return await _queue(gateway, Queue.FRAUD_REVIEWS, limit, cursor, where)
+
+
+@router.get(
+    "/queues/assisted-approvals",
+    response_model=QueuePage,
+    summary="Assisted cases waiting for an approver, newest first",
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
+)
+async def assisted_approvals(
+    principal: PrincipalDep,
+    gateway: GatewayDep,
+    member_id: IdFilter = None,
+    reward_id: IdFilter = None,
+    min_points: MinPoints = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> QueuePage:
+    where = QueueFilter(member_id=member_id, reward_id=reward_id, min_points=min_points)
+    return await _queue(gateway, Queue.ASSISTED_APPROVALS, limit, cursor, where)
+
+
+@router.get(
+    "/queues/needs-attention",
+    response_model=QueuePage,
+    summary="Redemptions whose compensation failed, waiting for an operator, newest first",
+    openapi_extra=allow(Role.OPERATOR),
+)
+async def needs_attention(
+    principal: PrincipalDep,
+    gateway: GatewayDep,
+    member_id: IdFilter = None,
+    reward_id: IdFilter = None,
+    requested_by: WhoFilter = None,
+    min_points: MinPoints = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> QueuePage:
+    where = QueueFilter(
+        member_id=member_id, reward_id=reward_id, requested_by=requested_by, min_points=min_points
+    )
+    return await _queue(gateway, Queue.NEEDS_ATTENTION, limit, cursor, where)
+
+
+@router.get(
+    "/audit-log",
+    response_model=AuditPage,
+    summary="Who did what to which target, and why; newest first",
+    openapi_extra=allow(Role.OPERATOR),
+)
+def audit_log(
+    principal: PrincipalDep,
+    session: SessionDep,
+    actor: WhoFilter = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z_.]{1,64}$")] = None,
+    target: Annotated[str | None, Query(min_length=1, max_length=640)] = None,
+    limit: Limit = 50,
+    cursor: LogCursor = None,
+) -> AuditPage:
+    where = logs.AuditFilter(actor=actor, action=action, target=target)
+    rows = logs.audit_page(session, where=where, before_id=_row_cursor(cursor), limit=limit)
+    following = str(rows[-1].id) if len(rows) == limit else None
+    return AuditPage(data=[views.audit_entry(row) for row in rows], next_cursor=following)
+
+
+@router.get(
+    "/decision-log",
+    response_model=DecisionPage,
+    summary="The agents' proposals and the decisions on them; newest first",
+    openapi_extra=allow(Role.OPERATOR),
+)
+def decision_log(
+    principal: PrincipalDep,
+    session: SessionDep,
+    member_id: IdFilter = None,
+    case_id: IdFilter = None,
+    kind: Annotated[str | None, Query(pattern=r"^(proposal|decision)$")] = None,
+    limit: Limit = 50,
+    cursor: LogCursor = None,
+) -> DecisionPage:
+    where = logs.DecisionFilter(member_id=member_id, case_id=case_id, kind=kind)
+    rows = logs.decision_page(session, where=where, before_id=_row_cursor(cursor), limit=limit)
+    following = str(rows[-1].id) if len(rows) == limit else None
+    return DecisionPage(data=[views.decision_entry(row) for row in rows], next_cursor=following)
+
+
+def _row_cursor(cursor: str | None) -> int | None:
+    """The logs' cursor is the last row id shown (append-only tables: keyset paging)."""
+    if cursor is None:
+        return None
+    return int(cursor)  # the pattern admits digits only
