@@ -27,6 +27,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--proposals", type=int, default=40)
     parser.add_argument("--budget-s", type=float, default=90, help="start no saga after, per run")
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument("--label", default="", help="names the results file (an A/B run)")
     return parser.parse_args()
 
 
@@ -49,7 +50,18 @@ def _measure(stack: LocalStack, args: argparse.Namespace, results: dict[str, Any
         print(report.line(fig), flush=True)
     results["temporal_per_saga"] = asyncio.run(api_bench.tasks_per_saga(stack, ids))
     print(f"temporal per saga: {results['temporal_per_saga']}", flush=True)
-    best = max(loads[1:] or loads)
+    if args.baseline:
+        _baseline(stack, args, results, best=max(loads[1:] or loads))
+    if args.proposals:
+        agents, ingest_s = agent_bench.run(stack, count=args.proposals)
+        results["agent"] = report.figures(agents) | {"ingest_s": round(ingest_s, 1)}
+        print(report.line(results["agent"]) + f"  (ingestion {ingest_s:.0f}s)", flush=True)
+
+
+def _baseline(
+    stack: LocalStack, args: argparse.Namespace, results: dict[str, Any], *, best: int
+) -> None:
+    meter = report.CpuMeter(stack)
     meter.start()
     base = report.figures(baseline.run(stack, count=args.baseline, concurrency=best))
     results["runs"].append(base | {"cpu_s": meter.stop()})
@@ -59,9 +71,6 @@ def _measure(stack: LocalStack, args: argparse.Namespace, results: dict[str, Any
     )
     results["durable_vs_baseline"] = round(durable / base["per_s"], 3) if base["per_s"] else None
     print(f"durable / baseline throughput: {results['durable_vs_baseline']}", flush=True)
-    agents, ingest_s = agent_bench.run(stack, count=args.proposals)
-    results["agent"] = report.figures(agents) | {"ingest_s": round(ingest_s, 1)}
-    print(report.line(results["agent"]) + f"  (ingestion {ingest_s:.0f}s)", flush=True)
 
 
 def main() -> None:
@@ -72,6 +81,7 @@ def main() -> None:
         "sha": report.sha(),
         "machine": report.machine(),
         "args": vars(args),
+        "label": args.label,
         "runs": [],
     }
     print(f"machine: {results['machine']}", flush=True)

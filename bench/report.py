@@ -123,7 +123,8 @@ def sha() -> str:
 
 def write(results: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{dt.datetime.now(dt.UTC):%Y-%m-%d}-{results['sha']}.json"
+    label = f"-{results['label']}" if results.get("label") else ""
+    path = RESULTS / f"{dt.datetime.now(dt.UTC):%Y-%m-%d}-{results['sha']}{label}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 

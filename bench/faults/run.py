@@ -8,11 +8,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.faults.checks import Violation, check
 from bench.faults.load import NOT_STARTED, Load, Saga
 from bench.faults.plan import KINDS, Injector, schedule
-from bench.stack import local_stack
+from bench.stack import LocalStack, local_stack
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,17 @@ def _rows(
     return rows
 
 
+async def _watch(stack: LocalStack) -> None:
+    """Raise when ``loyalty up`` itself exits: nothing the run measures then would mean much."""
+    process = stack.stack.process
+    assert process is not None
+    while process.poll() is None:
+        await asyncio.sleep(0.5)
+    raise RuntimeError(
+        f"loyalty up exited with {process.returncode}:\n{stack.stack.output()[-3000:]}"
+    )
+
+
 async def _drive(config: Config, log: Callable[[str], None]) -> Report:
     members = config.members or max(4, config.sagas // 5)
     limited = max(2, config.sagas // 10)
@@ -112,7 +124,14 @@ async def _drive(config: Config, log: Callable[[str], None]) -> Report:
         )
         injector = Injector(stack, schedule(set(config.faults)), config.sagas)
         log(f"driving {config.sagas} redemptions, {config.concurrency} in flight ...")
-        await asyncio.gather(load.run(), injector.run(load.progress, log))
+        work: asyncio.Future[Any] = asyncio.gather(load.run(), injector.run(load.progress, log))
+        watch: asyncio.Future[Any] = asyncio.create_task(_watch(stack))
+        await asyncio.wait([work, watch], return_when=asyncio.FIRST_COMPLETED)
+        if watch.done():
+            work.cancel()
+            watch.result()  # raises: the stack itself went away
+        watch.cancel()
+        await work
         seconds = time.monotonic() - started
         log("every saga ended (or the budget ran out); checking ...")
         violations = await asyncio.to_thread(check, stack, load.sagas)
