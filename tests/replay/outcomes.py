@@ -33,7 +33,7 @@ KEPT = frozenset(
     | {"scoped_child_assisted_redemption"}
     | {
         f"before_{patch}_patch_{name}"
-        for patch in ("decide", "safe_cancellation")
+        for patch in ("decide", "safe_cancellation", "local_decide")
         for name in _FIRST
     }
 )
