@@ -27,6 +27,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--proposals", type=int, default=40)
     parser.add_argument("--budget-s", type=float, default=90, help="start no saga after, per run")
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument("--wait", type=float, default=0.0, help="POST ?wait=S instead of polling")
     parser.add_argument("--label", default="", help="names the results file (an A/B run)")
     return parser.parse_args()
 
@@ -41,7 +42,12 @@ def _measure(stack: LocalStack, args: argparse.Namespace, results: dict[str, Any
         meter.start()
         run = asyncio.run(
             api_bench.drive(
-                stack, name=name, count=count, concurrency=concurrency, budget_s=args.budget_s
+                stack,
+                name=name,
+                count=count,
+                concurrency=concurrency,
+                budget_s=args.budget_s,
+                wait_s=args.wait,
             )
         )
         fig = report.figures(run) | {"cpu_s": meter.stop()}

@@ -2,7 +2,8 @@
 
 Each saga is started with ``POST /v1/redemptions`` and polled every
 ``POLL_S`` until the workflow has closed with a terminal status, so a
-latency includes at most one poll interval of waiting. Afterwards the
+latency includes at most one poll interval of waiting; with ``--wait S`` the
+POST itself waits (``?wait=S``) and polling is only the fallback. Afterwards the
 histories of a sample of sagas give the Temporal tasks each one cost.
 """
 
@@ -38,7 +39,13 @@ class Run:
 
 
 async def drive(
-    stack: LocalStack, *, name: str, count: int, concurrency: int, budget_s: float
+    stack: LocalStack,
+    *,
+    name: str,
+    count: int,
+    concurrency: int,
+    budget_s: float,
+    wait_s: float = 0.0,
 ) -> Run:
     """``count`` redemptions at ``concurrency`` in flight; stop starting after ``budget_s``."""
     run = Run(name, concurrency)
@@ -53,7 +60,7 @@ async def drive(
                 if time.monotonic() > deadline:
                     return
                 member = members[n % len(members)]
-                status, ms, rid = await _one(http, stack, member)
+                status, ms, rid = await _one(http, stack, member, wait_s)
                 run.outcomes[status] += 1
                 run.ids.append(rid)
                 if status == "completed":
@@ -65,7 +72,9 @@ async def drive(
     return run
 
 
-async def _one(http: httpx.AsyncClient, stack: LocalStack, member: str) -> tuple[str, float, str]:
+async def _one(
+    http: httpx.AsyncClient, stack: LocalStack, member: str, wait_s: float
+) -> tuple[str, float, str]:
     headers = stack.customer_headers(member)
     body = {
         "request_id": f"bench-{uuid.uuid4().hex[:12]}",
@@ -74,9 +83,12 @@ async def _one(http: httpx.AsyncClient, stack: LocalStack, member: str) -> tuple
         "device_id": DEVICE,
     }
     start = time.perf_counter()
-    answer = await http.post("/v1/redemptions", json=body, headers=headers)
+    params = {"wait": wait_s} if wait_s else {}
+    answer = await http.post("/v1/redemptions", json=body, headers=headers, params=params)
     answer.raise_for_status()
     rid = answer.json()["redemption_id"]
+    if answer.status_code == 200:  # ended within wait_s: the final state, no polling
+        return answer.json()["status"], (time.perf_counter() - start) * 1000, rid
     while True:
         state = await http.get(f"/v1/redemptions/{rid}", headers=headers)
         if state.status_code == 200:
