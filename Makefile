@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export DATABASE_URL ?= postgresql+psycopg://loyalty_service@127.0.0.1:5432/loyalty
 export LOYALTY_MIGRATION_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/loyalty
 
-.PHONY: bootstrap run test lint format bench clean
+.PHONY: bootstrap run test lint format bench faults clean
 
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into $(TOOLS)/"
@@ -47,6 +47,10 @@ format: bootstrap
 
 bench: bootstrap
 	@$(BIN)/python -m bench
+
+# Sagas through the API of a `loyalty up` stack on free ports while it is broken (bench/faults/).
+faults: bootstrap
+	@$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

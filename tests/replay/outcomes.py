@@ -47,7 +47,7 @@ KEPT = frozenset(
     }
     | {
         f"before_{patch}_patch_{name}"
-        for patch in ("decide", "safe_cancellation")
+        for patch in ("decide", "safe_cancellation", "local_decide")
         for name in _FIRST
     }
 )

@@ -8,7 +8,8 @@ intended, versioned change, record new histories with
 ``before_<patch>_patch_*`` were recorded just before that patch of the
 Redemption workflow (``decide-redemption``: four check activities instead of
 one; ``safe-cancellation``: the old handling of cancels and failed
-compensations). ``durable_fanout_*`` were recorded on a branch with the
+compensations; ``local-decide``: the decide step as a regular activity, copied from
+the recordings in force just before it). ``durable_fanout_*`` were recorded on a branch with the
 ``durable-webhook-fanout`` patch (deliveries started as children) but not
 ``safe-cancellation``, and ``scoped_child_assisted_redemption`` with the
 ``scoped-child-redemption-id`` patch. All must replay: the older ones prove

@@ -69,11 +69,15 @@ class StackUnderTest:
     def output_path(self) -> Path:
         return self.data_dir.parent / "up.out"
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
+        """Run ``loyalty up`` with ``options`` (e.g. ``--no-ingest``)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.output_path.open("wb") as out:
             self.process = subprocess.Popen(
-                [str(LOYALTY), "up"], env=self.env(), stdout=out, stderr=subprocess.STDOUT
+                [str(LOYALTY), "up", *options],
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
 
     def output(self) -> str:

@@ -11,7 +11,8 @@ The API adds five leaves to the product's error tree (``loyalty.errors``)::
           └── TooLateError       409  cancel after the point of no return
 
 Request validation errors become 422 naming each field; Temporal and
-pydantic errors that reach here are mapped too, so a client mistake is never a 500.
+pydantic errors that reach here are mapped too, so a client mistake is never a 500; a lost
+Temporal or PostgreSQL connection is a 503 to retry.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -166,6 +168,9 @@ async def handle_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, RPCError):
         log.warning("temporal_unavailable", error=str(error))
         return _loyalty(errors.UnavailableError("the workflow service is unavailable"))
+    if isinstance(error, OperationalError):  # e.g. the backend was terminated mid-request
+        log.warning("database_unavailable", error=str(error.orig))
+        return _loyalty(errors.UnavailableError("the database is unavailable"))
     log.exception("unhandled_error", path=request.url.path)
     return JSONResponse(error_body("internal_error", "internal server error"), 500)
 
@@ -177,6 +182,7 @@ def install(app: FastAPI) -> None:
         pydantic.ValidationError,
         StarletteHTTPException,
         RPCError,
+        OperationalError,
         Exception,
     ):
         app.add_exception_handler(kind, handle_error)

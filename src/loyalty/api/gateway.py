@@ -122,6 +122,17 @@ class TemporalGateway:
         value = described.typed_search_attributes.get(search.STATUS)
         return RedemptionStatus(value) if value else RedemptionStatus.RUNNING
 
+    async def ended(self, redemption_id: str, *, wait_s: float) -> bool:
+        """Whether the redemption's workflow closed within ``wait_s`` (one long poll)."""
+        handle = self._client.get_workflow_handle(redemption_id)
+        try:
+            await asyncio.wait_for(handle.result(), wait_s)
+        except TimeoutError:
+            return False
+        except WorkflowFailureError:  # closed all the same; the caller reads what is stored
+            return True
+        return True
+
     async def final_state(self, redemption_id: str) -> RedemptionState | None:
         """The result of a closed redemption workflow (when the stored record is missing)."""
         try:

@@ -23,6 +23,8 @@ REDEMPTION_ID_PATTERN = r"^redemption-[A-Za-z0-9][A-Za-z0-9._:~-]{0,255}$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 REASON_PATTERN = r"^[^\s\x00-\x1F\x7F](?:[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\s\x00-\x1F\x7F])?$"
 URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
+# The longest a POST may hold its connection waiting for a saga (``wait``): longer waits poll.
+MAX_WAIT_S = 60.0
 
 
 def printable(value: str) -> str:

@@ -24,7 +24,7 @@ DEV_SERVER_CONFIG = PROJECT_ROOT / "temporal-dev" / "dev-server.yaml"
 
 
 class DevServer(BaseSettings):
-    """The dev server's listening addresses, namespace, database file and log level."""
+    """The dev server's listening addresses, namespace, database file, log level and tuning."""
 
     model_config = SettingsConfigDict(
         env_prefix="LOYALTY_DEV_TEMPORAL_", yaml_file=DEV_SERVER_CONFIG, extra="forbid"
@@ -36,6 +36,9 @@ class DevServer(BaseSettings):
     namespace: str
     db_filename: Path
     log_level: str
+    # ``PRAGMA=VALUE`` for its SQLite file and ``KEY=VALUE`` dynamic-config overrides
+    sqlite_pragmas: list[str] = Field(default_factory=list)
+    dynamic_config: list[str] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -68,4 +71,6 @@ class DevServer(BaseSettings):
             *("server", "start-dev", "--ip", self.ip, "--port", str(self.port)),
             *("--ui-port", str(self.ui_port), "--namespace", self.namespace),
             *("--db-filename", str(self.db_path), "--log-level", self.log_level),
+            *(arg for pragma in self.sqlite_pragmas for arg in ("--sqlite-pragma", pragma)),
+            *(arg for value in self.dynamic_config for arg in ("--dynamic-config-value", value)),
         ]

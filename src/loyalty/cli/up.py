@@ -189,7 +189,11 @@ def stack_settings(settings: Settings, dev: DevServer) -> tuple[Settings, dict[s
 
 
 @app.command("up")
-def up_command() -> None:
+def up_command(
+    ingest: bool = typer.Option(
+        True, "--ingest/--no-ingest", help="Embed the policy corpus once the worker is up."
+    ),
+) -> None:
     """Migrate, seed and start every process of the stack; restart what crashes; Ctrl-C stops."""
     _stop_on_signals()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness probes are not news
@@ -202,7 +206,8 @@ def up_command() -> None:
         register_search_attributes(settings)
         for service in services(settings, env):
             supervisor.start(service)
-        ingest_policies(env)
+        if ingest:
+            ingest_policies(env)
         print_demo(settings)
         supervisor.supervise()
     except StopRequested as stop:

@@ -74,6 +74,9 @@ DECIDE_REDEMPTION_PATCH = "decide-redemption"
 SAFE_CANCELLATION_PATCH = "safe-cancellation"
 # Runs started before this patch park in needs_attention without an alert (issue 11 item 6).
 NEEDS_ATTENTION_ALERT_PATCH = "needs-attention-alert"
+# Runs started after this patch read the facts and decide in a local activity (one
+# workflow task and one activity task fewer per saga); before it, a regular activity.
+LOCAL_DECIDE_PATCH = "local-decide"
 
 
 TOO_LATE = "a cancel arrived while the points were being captured: too late, completed"
@@ -149,6 +152,7 @@ class RedemptionWorkflow:
             self._request,
             act.RedemptionDecision,
             CHECK,
+            local=workflow.patched(LOCAL_DECIDE_PATCH),
         )
         self._outcome(Step.CHECK_ELIGIBILITY, "ok")
         if decision.fraud is not None:
@@ -327,7 +331,14 @@ class RedemptionWorkflow:
         self._set_status(RedemptionStatus.RUNNING)
 
     async def _step(
-        self, step: Step, activity: str, argument: BaseModel, result: type[T], options: StepOptions
+        self,
+        step: Step,
+        activity: str,
+        argument: BaseModel,
+        result: type[T],
+        options: StepOptions,
+        *,
+        local: bool = False,
     ) -> T:
         """Run one saga step; a refusal before points were reserved ends it ``rejected``."""
         if self._cancellable:
@@ -342,6 +353,7 @@ class RedemptionWorkflow:
             refused=refused,
             failed=RedemptionStatus.FAILED,
             wait_for_cancellation=self._safe,
+            local=local,
         )
         if self._safe and self._cancellable:
             self._check_cancel()  # a cancel that arrived while the step landed

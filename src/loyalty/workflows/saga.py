@@ -99,11 +99,15 @@ class Saga:
         refused: StrEnum,
         failed: StrEnum,
         wait_for_cancellation: bool = False,
+        local: bool = False,
     ) -> T:
         """Run ``activity`` as ``step`` and record its outcome.
 
         With ``wait_for_cancellation``, a workflow cancel waits for the activity
         to end; if it ended well, its value is returned (the caller decides).
+        With ``local``, it runs as a local activity: in the worker that runs the
+        workflow task, with no activity task round trip through the server (for
+        read-only steps only: a local activity may run again after a worker crash).
 
         Raises:
             Ended: with ``refused`` for a business refusal, ``failed`` for any
@@ -111,13 +115,17 @@ class Saga:
             asyncio.CancelledError: the activity was cancelled with the workflow.
         """
         self._state.current_step = step
+        kwargs = options.kwargs(wait_for_cancellation=wait_for_cancellation)
         try:
-            value: T = await workflow.execute_activity(
-                activity,
-                argument,
-                result_type=result,
-                **options.kwargs(wait_for_cancellation=wait_for_cancellation),
-            )
+            if local:
+                kwargs.pop("heartbeat_timeout", None)  # local activities do not heartbeat
+                value: T = await workflow.execute_local_activity(
+                    activity, argument, result_type=result, **kwargs
+                )
+            else:
+                value = await workflow.execute_activity(
+                    activity, argument, result_type=result, **kwargs
+                )
         except ActivityError as error:
             if is_cancelled_exception(error):
                 self.record(step, "failed", "cancelled")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from temporalio.service import RPCError
 
 from loyalty.api import audit, dry_run, lookups, views
@@ -15,6 +16,7 @@ from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep,
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     ID_PATTERN,
+    MAX_WAIT_S,
     REDEMPTION_ID_PATTERN,
     RedemptionAccepted,
     RedemptionCheckBody,
@@ -38,12 +40,26 @@ RedemptionId = Annotated[
 ]
 
 
+Wait = Annotated[
+    float | None,
+    Query(
+        ge=0,
+        le=MAX_WAIT_S,
+        description="Seconds to wait for the saga to end: its terminal state (200) if it ends"
+        " in time, else 202 as without it.",
+    ),
+]
+
+
 @router.post(
     "",
     status_code=202,
     response_model=RedemptionAccepted,
-    summary="Start a redemption (idempotent by request_id)",
-    responses=errors(*AUTHENTICATED, 404, 409, 413),
+    summary="Start a redemption (idempotent by request_id); optionally wait for its end",
+    responses={
+        200: {"model": RedemptionPublic, "description": "Ended within `wait`: its final state."},
+        **errors(*AUTHENTICATED, 404, 409, 413),
+    },
     openapi_extra=allow(Role.CUSTOMER, *STAFF),
 )
 async def create_redemption(
@@ -53,8 +69,13 @@ async def create_redemption(
     gateway: GatewayDep,
     request_id: RequestIdDep,
     response: Response,
-) -> RedemptionAccepted:
-    """Start the saga; the same `request_id` and body give the same redemption, another 409."""
+    wait: Wait = None,
+) -> RedemptionAccepted | JSONResponse:
+    """Start the saga; the same `request_id` and body give the same redemption, another 409.
+
+    With `wait`, the answer is the redemption's final state (200) when it ends within
+    that many seconds; one long poll on the workflow's result, no extra call without it.
+    """
     principal.require_member(body.member_id)
     await lookups.require_member_and_reward(
         state.sessions, member_id=body.member_id, reward_id=body.reward_id
@@ -78,6 +99,11 @@ async def create_redemption(
     )
     link = views.redemption_link(redemption_id)
     response.headers["Location"] = link.self
+    if wait and await gateway.ended(redemption_id, wait_s=wait):
+        public = await _public(principal, state, gateway, redemption_id)
+        return JSONResponse(
+            public.model_dump(mode="json"), status_code=200, headers={"Location": link.self}
+        )
     status = await _status(state, gateway, redemption_id)
     return RedemptionAccepted(
         redemption_id=redemption_id, request_id=body.request_id, status=status, links=link
@@ -160,6 +186,13 @@ def list_all(
 async def get_one(
     redemption_id: RedemptionId, principal: PrincipalDep, state: StateDep, gateway: GatewayDep
 ) -> RedemptionPublic:
+    return await _public(principal, state, gateway, redemption_id)
+
+
+async def _public(
+    principal: PrincipalDep, state: StateDep, gateway: GatewayDep, redemption_id: str
+) -> RedemptionPublic:
+    """What a caller may see of one redemption: the code for its member, masked for staff."""
     found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
     principal.require_member(found.member_id)
     code = await lookups.voucher_code(state.sessions, found)
