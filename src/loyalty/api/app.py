@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from loyalty.api import errors
+from loyalty.api import docs, errors
 from loyalty.api.auth import TokenVerifier
 from loyalty.api.deps import ApiState
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -106,9 +106,12 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves it without a CDN
+        redoc_url=None,
     )
     app.state.api = state
     errors.install(app)
+    docs.install(app)
     for module in (
         health,
         redemptions,

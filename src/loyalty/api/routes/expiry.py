@@ -36,6 +36,7 @@ MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="M
 
 @router.get(
     "/{member_id}/expiring",
+    operation_id="members.expiring.list",
     response_model=ExpiringPublic,
     summary="Unexpired points by expiry date, soonest first",
     openapi_extra=allow(*PEOPLE),
@@ -60,6 +61,7 @@ def get_expiring(
 
 @router.post(
     "/{member_id}/expiring/extend",
+    operation_id="members.expiring.extend",
     response_model=ExtensionPublic,
     summary="Push back the expiry of the points due on a date (support; idempotent)",
     openapi_extra=allow(*STAFF),
@@ -96,6 +98,7 @@ async def extend(
 
 @router.post(
     "/{member_id}/expiring/reinstate",
+    operation_id="members.expiring.reinstate",
     response_model=ReinstatementPublic,
     summary="Reinstate points expired within the window (support; idempotent)",
     openapi_extra=allow(*STAFF),

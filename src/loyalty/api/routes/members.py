@@ -22,6 +22,7 @@ MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="M
 
 @router.get(
     "/{member_id}/balance",
+    operation_id="members.balance.get",
     response_model=BalancePublic,
     summary="Points balance",
     openapi_extra=allow(*PEOPLE),
@@ -33,6 +34,7 @@ def get_balance(member_id: MemberId, principal: PrincipalDep, ledger: LedgerDep)
 
 @router.get(
     "/{member_id}/ledger",
+    operation_id="members.ledger.list",
     response_model=LedgerPage,
     summary="Ledger entries, newest first",
     openapi_extra=allow(*PEOPLE),
@@ -54,6 +56,7 @@ def get_ledger(
 
 @router.get(
     "/{member_id}/rewards",
+    operation_id="members.rewards.list",
     response_model=MemberCatalogPublic,
     summary="Every active reward at the member's price, with every reason it cannot be redeemed",
     openapi_extra=allow(*PEOPLE),

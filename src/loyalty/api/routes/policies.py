@@ -23,6 +23,7 @@ router = gated_router(prefix="/v1/policies", tags=["policies"])
 
 @router.get(
     "",
+    operation_id="policies.list",
     response_model=PoliciesPublic,
     summary="Policies in force today",
     responses=errors(*AUTHENTICATED),
@@ -51,6 +52,7 @@ async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPub
 
 @router.post(
     "/ingest",
+    operation_id="policies.ingest",
     status_code=202,
     response_model=IngestionAccepted,
     summary="Re-ingest the policy folder (idempotent; supersedes old versions)",

@@ -40,6 +40,7 @@ RedemptionId = Annotated[
 
 @router.post(
     "",
+    operation_id="redemptions.create",
     status_code=202,
     response_model=RedemptionAccepted,
     summary="Start a redemption (idempotent by request_id)",
@@ -97,6 +98,7 @@ async def _status(state: StateDep, gateway: GatewayDep, redemption_id: str) -> R
 
 @router.post(
     "/validate",
+    operation_id="redemptions.validate",
     response_model=ValidationResult,
     summary="Dry run: balance, eligibility, fraud verdict and price, no side effects",
     responses=errors(*AUTHENTICATED, 404, 413),
@@ -122,6 +124,7 @@ async def validate_redemption(
 
 @router.get(
     "",
+    operation_id="redemptions.list",
     response_model=RedemptionsPublic,
     summary="List redemptions by member and status (support staff, operators)",
     responses=errors(*AUTHENTICATED),
@@ -152,6 +155,7 @@ def list_all(
 
 @router.get(
     "/{redemption_id}",
+    operation_id="redemptions.get",
     response_model=RedemptionPublic,
     summary="Live state while running, stored outcome after",
     responses=errors(*AUTHENTICATED, 404),

@@ -15,6 +15,7 @@ router = gated_router(prefix="/v1/rewards", tags=["rewards"], responses=errors(*
 
 @router.get(
     "",
+    operation_id="rewards.list",
     response_model=RewardsPublic,
     summary="List the active catalog",
     openapi_extra=allow(*PEOPLE),

@@ -37,6 +37,7 @@ SubscriptionId = Annotated[
 
 @router.post(
     "",
+    operation_id="webhooks.create",
     status_code=201,
     response_model=WebhookCreated,
     summary="Subscribe; the answer holds the signing secret, shown only this once",
@@ -80,6 +81,7 @@ async def create(body: WebhookCreate, principal: PrincipalDep, state: StateDep) 
 
 @router.post(
     "/{subscription_id}/rotate-secret",
+    operation_id="webhooks.rotate_secret",
     response_model=WebhookSecretRotated,
     summary="A new signing secret; the previous one keeps signing for the overlap window",
     responses=errors(404),
@@ -102,7 +104,11 @@ def rotate_secret(
 
 
 @router.get(
-    "", response_model=WebhooksPublic, summary="List active subscriptions", openapi_extra=OPERATORS
+    "",
+    operation_id="webhooks.list",
+    response_model=WebhooksPublic,
+    summary="List active subscriptions",
+    openapi_extra=OPERATORS,
 )
 def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
     return WebhooksPublic(data=[views.webhook(row) for row in subscriptions.list_active(session)])
@@ -110,6 +116,7 @@ def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
 
 @router.delete(
     "/{subscription_id}",
+    operation_id="webhooks.delete",
     status_code=204,
     response_class=Response,
     summary="Unsubscribe (no new deliveries start)",

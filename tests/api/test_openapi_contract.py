@@ -1,0 +1,134 @@
+"""The OpenAPI document as integrators read it: ids, errors, lists, examples, the docs page.
+
+Every check walks the app's own document, so a route added tomorrow (promotions,
+say) is held to the same rules the day it lands, without editing this file.
+Nothing here gets past the schema or the docs page: no database, no Temporal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+import pytest
+
+from loyalty.api import create_app
+from loyalty.config import Settings
+from tests.support import temporal as support
+
+PUBLIC_PATHS = {"/healthz", "/readyz"}  # no token: no 401, and no input to reject with 422
+ERROR_ENVELOPE = "#/components/schemas/ErrorResponse"
+# resource[.sub_resource...].verb: the path's literal segments (after /v1, '-' -> '_'), in order,
+# then at most one verb (get, list, create, update, delete, or the action the path ends with).
+OPERATION_ID = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+VERBS = {"get", "list", "create", "update", "delete"}
+HEALTH_IDS = {"/healthz": "health.live", "/readyz": "health.ready"}
+
+Operation = tuple[str, str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return support.test_settings(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        partner_url="http://127.0.0.1:9",
+    )
+
+
+@pytest.fixture(scope="module")
+def document(settings: Settings) -> dict[str, Any]:
+    return create_app(settings).openapi()
+
+
+@pytest.fixture(scope="module")
+async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield client
+
+
+def _operations(document: dict[str, Any]) -> Iterator[Operation]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def _literals(path: str) -> list[str]:
+    segments = [s for s in path.strip("/").split("/") if s and s != "v1"]
+    return [s.replace("-", "_") for s in segments if not s.startswith("{")]
+
+
+def test_every_operation_has_a_readable_stable_unique_id(document: dict[str, Any]) -> None:
+    seen: dict[str, str] = {}
+    wrong: list[str] = []
+    for method, path, operation in _operations(document):
+        operation_id = operation.get("operationId", "")
+        where = f"{method} {path}: {operation_id!r}"
+        if operation_id in seen:
+            wrong.append(f"{where} also used by {seen[operation_id]}")
+        seen[operation_id] = f"{method} {path}"
+        if path in HEALTH_IDS:
+            if operation_id != HEALTH_IDS[path]:
+                wrong.append(where)
+            continue
+        parts = operation_id.split(".")
+        literals = _literals(path)
+        verb = parts[len(literals) :]
+        follows_rule = (
+            OPERATION_ID.match(operation_id) is not None
+            and parts[: len(literals)] == literals
+            and len(verb) == 1
+            and verb[0] in VERBS
+        ) or (
+            # an action: the path ends with it (POST .../{id}/cancel -> redemptions.cancel)
+            OPERATION_ID.match(operation_id) is not None
+            and parts == literals
+            and len(literals) >= 2
+        )
+        if not follows_rule:
+            wrong.append(where)
+    assert not wrong, "operation ids off the rule:\n" + "\n".join(wrong)
+
+
+def test_every_route_documents_its_errors_in_the_one_envelope(document: dict[str, Any]) -> None:
+    wrong: list[str] = []
+    for method, path, operation in _operations(document):
+        responses = operation["responses"]
+        if path not in PUBLIC_PATHS:
+            wrong += [f"{method} {path}: no {c}" for c in ("401", "422") if c not in responses]
+        for code, response in responses.items():
+            if not code.startswith(("4", "5")) or path in PUBLIC_PATHS:
+                continue
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            if schema.get("$ref") != ERROR_ENVELOPE:
+                wrong.append(f"{method} {path}: {code} is not the error envelope: {schema}")
+    assert not wrong, "\n".join(wrong)
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in {"src", "href"} and value]
+
+
+async def test_docs_page_loads_every_asset_from_this_server(http: httpx.AsyncClient) -> None:
+    page = await http.get("/docs")
+    assert page.status_code == 200
+    assets = _Assets()
+    assets.feed(page.text)
+    assert any(url.endswith("swagger-ui-bundle.js") for url in assets.urls), assets.urls
+    # No host anywhere on the page: not in a tag, not in the inline script.
+    assert re.findall(r"(?:https?:)?//[\w.-]+", page.text) == []
+    for url in assets.urls:
+        assert url.startswith("/"), url
+        asset = await http.get(url)
+        assert asset.status_code == 200, url
+        assert asset.content, url
+    assert (await http.get("/docs/oauth2-redirect")).status_code == 200
+    assert (await http.get("/redoc")).status_code == 404  # ReDoc would need its CDN
