@@ -132,3 +132,53 @@ async def test_docs_page_loads_every_asset_from_this_server(http: httpx.AsyncCli
         assert asset.content, url
     assert (await http.get("/docs/oauth2-redirect")).status_code == 200
     assert (await http.get("/redoc")).status_code == 404  # ReDoc would need its CDN
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _ok_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    ok = operation["responses"].get("200", {})
+    return _resolve(document, ok.get("content", {}).get("application/json", {}).get("schema", {}))
+
+
+def _is_list(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    """A list route: named so, or answering a top-level array of records."""
+    if operation["operationId"].endswith(".list"):
+        return True
+    properties = _ok_schema(document, operation).get("properties", {})
+    return any(
+        _resolve(document, schema).get("type") == "array"
+        for name, schema in properties.items()
+        if name in {"data", "items", "results", "entries"}
+    )
+
+
+def test_every_list_answers_the_one_envelope_paged_by_cursor(document: dict[str, Any]) -> None:
+    lists = [
+        (path, operation)
+        for method, path, operation in _operations(document)
+        if method == "GET" and _is_list(document, operation)
+    ]
+    assert len(lists) >= 12  # redemptions, ledger, catalogs, expiry, webhooks, policies, queues
+    wrong: list[str] = []
+    for path, operation in lists:
+        schema = _ok_schema(document, operation)
+        properties = schema.get("properties", {})
+        data = properties.get("data", {})
+        next_cursor = properties.get("next_cursor", {})
+        query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if not operation["operationId"].endswith(".list"):
+            wrong.append(f"{path}: a list whose id does not end in .list")
+        if data.get("type") != "array" or not {"data", "next_cursor"} <= set(schema["required"]):
+            wrong.append(f"{path}: no required `data` array")
+        if sorted(t.get("type", "") for t in next_cursor.get("anyOf", [])) != ["null", "string"]:
+            wrong.append(f"{path}: `next_cursor` is not string | null: {next_cursor}")
+        if {"items", "next_before", "next_offset"} & set(properties):
+            wrong.append(f"{path}: an old paging field: {sorted(properties)}")
+        if not {"cursor", "limit"} <= query:
+            wrong.append(f"{path}: query {sorted(query)} lacks cursor and limit")
+    assert not wrong, "\n".join(wrong)

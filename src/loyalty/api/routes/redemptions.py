@@ -12,6 +12,7 @@ from loyalty.api import audit, dry_run, lookups, views
 from loyalty.api.access import allow
 from loyalty.api.auth import PEOPLE, STAFF, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep, StateDep
+from loyalty.api.paging import PositionCursor
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     ID_PATTERN,
@@ -136,8 +137,12 @@ def list_all(
     member_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
     status: RedemptionStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    cursor: PositionCursor = None,
+    offset: Annotated[
+        int, Query(ge=0, le=100_000, deprecated=True, description="Deprecated: pass `cursor`.")
+    ] = 0,
 ) -> RedemptionsPublic:
+    offset = int(cursor) if cursor is not None else offset
     rows = list_redemptions(
         session,
         member_id=member_id,
@@ -147,9 +152,7 @@ def list_all(
     )
     return RedemptionsPublic(
         data=[views.summary(row) for row in rows],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if len(rows) == limit else None,
+        next_cursor=str(offset + limit) if len(rows) == limit else None,
     )
 
 

@@ -18,6 +18,7 @@ from loyalty.api.access import allow
 from loyalty.api.auth import Role
 from loyalty.api.deps import PrincipalDep, SessionDep, StateDep
 from loyalty.api.errors import FieldError
+from loyalty.api.paging import Limit, PositionCursor, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     WebhookCreate,
@@ -110,8 +111,11 @@ def rotate_secret(
     summary="List active subscriptions",
     openapi_extra=OPERATORS,
 )
-def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
-    return WebhooksPublic(data=[views.webhook(row) for row in subscriptions.list_active(session)])
+def list_all(
+    principal: PrincipalDep, session: SessionDep, cursor: PositionCursor = None, limit: Limit = 100
+) -> WebhooksPublic:
+    data, next_cursor = window(subscriptions.list_active(session), cursor, limit)
+    return WebhooksPublic(data=[views.webhook(row) for row in data], next_cursor=next_cursor)
 
 
 @router.delete(
