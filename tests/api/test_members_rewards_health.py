@@ -55,9 +55,7 @@ async def test_unknown_member_is_404_and_bad_paging_422(api: ApiHarness) -> None
     balance = await api.http.get("/v1/members/M-unknown/balance", headers=api.support())
     ledger = await api.http.get("/v1/members/M-unknown/ledger", headers=api.operator())
     bad = await api.http.get("/v1/members/M-unknown/ledger?limit=0", headers=api.operator())
-    bad_cursor = await api.http.get(
-        "/v1/members/M-unknown/ledger?cursor=0", headers=api.operator()
-    )
+    bad_cursor = await api.http.get("/v1/members/M-unknown/ledger?cursor=0", headers=api.operator())
 
     assert (balance.status_code, ledger.status_code) == (404, 404)
     assert bad.status_code == 422
