@@ -13,9 +13,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from loyalty.api import create_app
+from loyalty.api.auth import Role, mint_token
 from loyalty.config import Settings
 from tests.support import temporal as support
 
@@ -182,3 +184,55 @@ def test_every_list_answers_the_one_envelope_paged_by_cursor(document: dict[str,
         if not {"cursor", "limit"} <= query:
             wrong.append(f"{path}: query {sorted(query)} lacks cursor and limit")
     assert not wrong, "\n".join(wrong)
+
+
+def _examples(document: dict[str, Any], media: dict[str, Any]) -> list[Any]:
+    """The examples an integrator sees for a body: on the media type or on its schema."""
+    found = [media["example"]] if "example" in media else []
+    found += [e["value"] for e in media.get("examples", {}).values() if "value" in e]
+    return found + _resolve(document, media.get("schema", {})).get("examples", [])
+
+
+def _bodies(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every JSON request body and 2xx JSON response, named for the failure message."""
+    for method, path, operation in _operations(document):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            yield f"{method} {path} request", body
+        for code, response in operation["responses"].items():
+            media = response.get("content", {}).get("application/json")
+            if code.startswith("2") and media is not None:
+                yield f"{method} {path} {code}", media
+
+
+def test_every_request_and_response_has_an_example_valid_against_its_schema(
+    document: dict[str, Any],
+) -> None:
+    missing: list[str] = []
+    invalid: list[str] = []
+    for where, media in _bodies(document):
+        examples = _examples(document, media)
+        if not examples:
+            missing.append(where)
+        schema = {**media["schema"], "components": document["components"]}
+        validator = jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        invalid += [
+            f"{where}: {error.message}" for e in examples for error in validator.iter_errors(e)
+        ]
+    assert not invalid, "\n".join(invalid)
+    assert not missing, "no example:\n" + "\n".join(missing)
+
+
+async def test_a_misspelt_query_parameter_is_refused_naming_it(
+    http: httpx.AsyncClient, settings: Settings
+) -> None:
+    headers = {"Authorization": f"Bearer {mint_token(settings, role=Role.OPERATOR)}"}
+    # Refused after the role check and before the route reads anything (no database here).
+    response = await http.get("/v1/rewards", params={"curser": "100"}, headers=headers)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == [
+        {"field": "curser", "reason": "unknown query parameter"}
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from temporalio.client import Client
 from loyalty.api import docs, errors
 from loyalty.api.auth import TokenVerifier
 from loyalty.api.deps import ApiState
+from loyalty.api.examples import add_examples
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
 from loyalty.api.routes import (
@@ -112,6 +114,14 @@ def create_app(
     app.state.api = state
     errors.install(app)
     docs.install(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_examples(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for module in (
         health,
         redemptions,
