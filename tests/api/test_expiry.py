@@ -33,9 +33,9 @@ async def test_expiring_lists_unexpired_points_by_date_for_the_member_and_staff(
     )
     other = await api.http.get(f"/v1/members/{member}/expiring", headers=api.customer("M-other"))
 
-    assert [d["points"] for d in everything.json()["dates"]] == [400, 600]
+    assert [d["points"] for d in everything.json()["data"]] == [400, 600]
     assert everything.json()["total_points"] == 1000
-    assert [d["points"] for d in soon.json()["dates"]] == [400]
+    assert [d["points"] for d in soon.json()["data"]] == [400]
     assert other.status_code == 403
 
 

@@ -36,33 +36,48 @@ async def test_ledger_pages_newest_first(
     headers = api.customer(member)
 
     first = await api.http.get(f"/v1/members/{member}/ledger?limit=2", headers=headers)
-    before = first.json()["next_before"]
+    cursor = first.json()["next_cursor"]
     rest = await api.http.get(
-        f"/v1/members/{member}/ledger?limit=2&before={before}", headers=headers
+        f"/v1/members/{member}/ledger?limit=2&cursor={cursor}", headers=headers
+    )
+    # The deprecated `before` still pages as it did, from the same entry id.
+    old_style = await api.http.get(
+        f"/v1/members/{member}/ledger?limit=2&before={cursor}", headers=headers
     )
 
     assert [e["delta_available"] for e in first.json()["data"]] == [11, 10]
     assert [e["delta_available"] for e in rest.json()["data"]] == [100]
-    assert rest.json()["next_before"] is None
+    assert rest.json()["next_cursor"] is None
+    assert old_style.json() == rest.json()
 
 
 async def test_unknown_member_is_404_and_bad_paging_422(api: ApiHarness) -> None:
     balance = await api.http.get("/v1/members/M-unknown/balance", headers=api.support())
     ledger = await api.http.get("/v1/members/M-unknown/ledger", headers=api.operator())
     bad = await api.http.get("/v1/members/M-unknown/ledger?limit=0", headers=api.operator())
+    bad_cursor = await api.http.get("/v1/members/M-unknown/ledger?cursor=0", headers=api.operator())
 
     assert (balance.status_code, ledger.status_code) == (404, 404)
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["field"] == "limit"
+    assert bad_cursor.status_code == 422
+    assert bad_cursor.json()["error"]["details"][0]["field"] == "cursor"
 
 
 async def test_rewards_lists_the_active_catalog(api: ApiHarness, new_member: MemberFactory) -> None:
-    response = await api.http.get("/v1/rewards", headers=api.customer(new_member()))
+    headers = api.customer(new_member())
+    response = await api.http.get("/v1/rewards", headers=headers)
+    first = await api.http.get("/v1/rewards?limit=1", headers=headers)
+    second = await api.http.get(
+        "/v1/rewards", params={"limit": 1, "cursor": first.json()["next_cursor"]}, headers=headers
+    )
 
     ids = {r["reward_id"] for r in response.json()["data"]}
     assert response.status_code == 200
+    assert response.json()["next_cursor"] is None
     assert {"R-COFFEE", "R-GIFT-10"} <= ids
     assert "R-RETIRED-TOTE" not in ids
+    assert first.json()["data"] + second.json()["data"] == response.json()["data"][:2]
 
 
 async def test_health_and_readiness(api: ApiHarness) -> None:

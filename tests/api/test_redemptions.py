@@ -171,7 +171,7 @@ async def test_list_filters_by_member_and_status_and_pages(
     )
     rest = await api.http.get(
         "/v1/redemptions",
-        params={"member_id": member, "limit": 2, "offset": page.json()["next_offset"]},
+        params={"member_id": member, "limit": 2, "cursor": page.json()["next_cursor"]},
         headers=api.support(),
     )
     as_customer = await api.http.get(
@@ -181,7 +181,7 @@ async def test_list_filters_by_member_and_status_and_pages(
     assert page.status_code == 200
     assert len(page.json()["data"]) == 2
     assert {r["status"] for r in page.json()["data"]} == {"completed"}
-    assert rest.json()["next_offset"] is None
+    assert rest.json()["next_cursor"] is None
     seen = {r["redemption_id"] for r in page.json()["data"] + rest.json()["data"]}
     assert seen == set(ids)
     assert as_customer.status_code == 403

@@ -16,13 +16,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
 from loyalty.api.auth import Principal, Role
 from loyalty.api.deps import ApiState
-from loyalty.api.errors import NotAuthenticatedError, PermissionDeniedError
+from loyalty.api.errors import FieldError, NotAuthenticatedError, PermissionDeniedError
 
 ROLES_KEY = "x-roles"
 POLICY_KEY = "x-roles-from-policy"
@@ -52,11 +53,16 @@ class GatedRoute(APIRoute):
             raise RuntimeError(f"route {self.path} declares no access (allow(...) or PUBLIC)")
         static = frozenset(Role(value) for value in extra[ROLES_KEY])
         from_policy = POLICY_KEY in extra
+        known_query = _query_names(self.dependant)
 
         async def gated(request: Request) -> Response:
             state: ApiState = request.app.state.api
             allowed = await run_in_threadpool(_approver_roles, state) if from_policy else static
             request.state.principal = await authorize(request, state, allowed)
+            # A misspelt parameter (`curser=`) would silently answer page one: refuse it.
+            for name in request.query_params:
+                if name not in known_query:
+                    raise FieldError(name, "unknown query parameter")
             return await handler(request)
 
         return gated
@@ -73,6 +79,14 @@ async def authorize(request: Request, state: ApiState, allowed: frozenset[Role])
         names = ", ".join(sorted(role.value for role in allowed))
         raise PermissionDeniedError(f"role {principal.role.value} cannot do this (needs {names})")
     return principal
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return frozenset(names)
 
 
 def _approver_roles(state: ApiState) -> frozenset[Role]:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from loyalty.api import errors
+from loyalty.api import docs, errors
 from loyalty.api.auth import TokenVerifier
 from loyalty.api.deps import ApiState
+from loyalty.api.examples import add_examples
 from loyalty.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from loyalty.api.ratelimit import TokenRateLimiter
 from loyalty.api.routes import (
@@ -106,9 +108,20 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves it without a CDN
+        redoc_url=None,
     )
     app.state.api = state
     errors.install(app)
+    docs.install(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_examples(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for module in (
         health,
         redemptions,

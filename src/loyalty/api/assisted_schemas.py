@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from loyalty.api.schemas import ID_PATTERN, TEXT_PATTERN, Reason, Schema, printable
+from loyalty.api.schemas import ID_PATTERN, TEXT_PATTERN, ListPage, Reason, Schema, printable
 from loyalty.contracts.assisted import AssistedStatus
 from loyalty.contracts.ingestion import IngestionState
 
@@ -73,8 +73,8 @@ class PolicyPublic(Schema):
     sections: list[str]
 
 
-class PoliciesPublic(Schema):
-    items: list[PolicyPublic]
+class PoliciesPublic(ListPage):
+    data: list[PolicyPublic]
 
 
 class IngestionAccepted(Schema):

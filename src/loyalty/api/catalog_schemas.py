@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from loyalty.api.schemas import PriceCheck, RewardPublic, Schema
+from loyalty.api.schemas import ListPage, PriceCheck, RewardPublic, Schema
 
 
 class ReasonPublic(Schema):
@@ -31,7 +31,7 @@ class MemberRewardPublic(RewardPublic):
     )
 
 
-class MemberCatalogPublic(Schema):
+class MemberCatalogPublic(ListPage):
     member_id: str
     tier: str
     status: str

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from loyalty.api.schemas import Reason, RequestId, Schema
+from loyalty.api.schemas import ListPage, Reason, RequestId, Schema
 
 
 class ExpiringDate(Schema):
@@ -15,10 +15,10 @@ class ExpiringDate(Schema):
     lots: int = Field(description="How many lots (arrivals) expire then.")
 
 
-class ExpiringPublic(Schema):
+class ExpiringPublic(ListPage):
     member_id: str
-    dates: list[ExpiringDate]
-    total_points: int
+    data: list[ExpiringDate] = Field(description="Expiry dates, soonest first.")
+    total_points: int = Field(description="All unexpired points in the window, every page.")
 
 
 class ExtensionCreate(Schema):

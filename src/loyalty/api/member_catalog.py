@@ -34,6 +34,7 @@ def member_catalog(
         held=found.balance.held,
         priced_at=now,
         data=[_line(reward, offer) for reward, offer in offers],
+        next_cursor=None,
     )
 
 

@@ -7,12 +7,11 @@ from typing import Any
 
 from pydantic import Field
 
-from loyalty.api.schemas import Reason, Schema
+from loyalty.api.schemas import ListPage, Reason, Schema
 
 # Queues: base64url of Temporal's page token, a dot, a checksum. Logs: the last row id shown.
 QUEUE_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,4000}={0,2}\.[0-9a-f]{16}$"
 LOG_CURSOR_PATTERN = r"^[0-9]{1,18}$"
-NEXT_CURSOR = "Pass as `cursor` for the next page; null at the end."
 
 
 class QueueItem(Schema):
@@ -29,9 +28,8 @@ class QueueItem(Schema):
     link: str = Field(description="Where to read it and act on it in this API.")
 
 
-class QueuePage(Schema):
+class QueuePage(ListPage):
     data: list[QueueItem]
-    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class OperatorBody(Schema):
@@ -49,9 +47,8 @@ class AuditEntryPublic(Schema):
     created_at: dt.datetime
 
 
-class AuditPage(Schema):
+class AuditPage(ListPage):
     data: list[AuditEntryPublic]
-    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class DecisionEntryPublic(Schema):
@@ -76,6 +73,5 @@ class DecisionEntryPublic(Schema):
     created_at: dt.datetime
 
 
-class DecisionPage(Schema):
+class DecisionPage(ListPage):
     data: list[DecisionEntryPublic]
-    next_cursor: str | None = Field(description=NEXT_CURSOR)

@@ -155,13 +155,16 @@ class RedemptionSummary(Schema):
     updated_at: dt.datetime
 
 
-class Page(Schema):
-    limit: int
-    offset: int
-    next_offset: int | None = Field(description="Pass as `offset` for the next page; null at end.")
+NEXT_CURSOR = "Pass as `cursor` for the next page; null at the end."
 
 
-class RedemptionsPublic(Page):
+class ListPage(Schema):
+    """The one list envelope (see ``api.paging``); subclasses declare ``data: list[Item]``."""
+
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class RedemptionsPublic(ListPage):
     data: list[RedemptionSummary]
 
 
@@ -278,9 +281,8 @@ class LedgerEntryPublic(Schema):
     created_at: dt.datetime
 
 
-class LedgerPage(Schema):
+class LedgerPage(ListPage):
     data: list[LedgerEntryPublic]
-    next_before: int | None = Field(description="Pass as `before` for older entries; null at end.")
 
 
 class RewardPublic(Schema):
@@ -293,7 +295,7 @@ class RewardPublic(Schema):
     regions: list[str] | None = Field(description="Where it is offered; null means everywhere.")
 
 
-class RewardsPublic(Schema):
+class RewardsPublic(ListPage):
     data: list[RewardPublic]
 
 
@@ -339,7 +341,7 @@ class WebhookSecretRotated(Schema):
     )
 
 
-class WebhooksPublic(Schema):
+class WebhooksPublic(ListPage):
     data: list[WebhookPublic]
 
 

@@ -175,7 +175,7 @@ async def test_proposals_propose_only_and_policies_list_what_is_in_force(
 
     assert proposal.status_code == 200, proposal.text
     assert proposal.json()["proposal"]["points"] <= 1_000
-    ids = {p["policy_id"]: p["version"] for p in policies.json()["items"]}
+    ids = {p["policy_id"]: p["version"] for p in policies.json()["data"]}
     assert len(ids) >= 15 and ids["POL-GOODWILL-001"] == 3  # the archived v2 is not in force
     assert (unknown.status_code, forbidden.status_code) == (404, 403)
     assert ledger.balance(member_id=member).available == 100, "propose-only writes nothing"

@@ -59,6 +59,7 @@ async def _stored(ledger: Ledger, accrual_id: str, order_id: str) -> AccrualPubl
 
 @router.post(
     "/{member_id}/accruals",
+    operation_id="members.accruals.create",
     response_model=AccrualPublic,
     summary="Report a purchase: its points are pending, then available (idempotent by order_id)",
     responses={202: {"model": AccrualPublic, "description": "Accepted, still being recorded."}},
@@ -93,6 +94,7 @@ async def create_accrual(
 
 @router.get(
     "/{member_id}/accruals/{order_id}",
+    operation_id="members.accruals.get",
     response_model=AccrualPublic,
     summary="An order's points: pending, available, returned",
     openapi_extra=INTEGRATIONS,
@@ -105,6 +107,7 @@ async def get_accrual(
 
 @router.post(
     "/{member_id}/accruals/{order_id}/reverse",
+    operation_id="members.accruals.reverse",
     response_model=AccrualReturnPublic,
     summary="Report a return (all or part): pending points are cancelled, available ones reversed",
     responses={202: {"model": AccrualReturnPublic, "description": "Accepted, still running."}},

@@ -73,6 +73,7 @@ async def _act(
 
 @router.post(
     "/{redemption_id}/cancel",
+    operation_id="redemptions.cancel",
     response_model=ActionResult,
     summary="Cancel",
     openapi_extra=allow(Role.CUSTOMER, *STAFF),
@@ -99,6 +100,7 @@ async def cancel(
 
 @router.post(
     "/{redemption_id}/approve",
+    operation_id="redemptions.approve",
     response_model=ActionResult,
     summary="Approve a fraud review (not by whoever started the redemption)",
     openapi_extra=allow(*STAFF),
@@ -115,6 +117,7 @@ async def approve(
 
 @router.post(
     "/{redemption_id}/reject",
+    operation_id="redemptions.reject",
     response_model=ActionResult,
     summary="Reject a fraud review (not by whoever started the redemption)",
     openapi_extra=allow(*STAFF),
@@ -153,6 +156,7 @@ async def _review(
 
 @router.post(
     "/{redemption_id}/refund",
+    operation_id="redemptions.refund",
     response_model=RefundPublic,
     summary="Refund all or part (support agents, operators; idempotent by request_id)",
     responses={202: {"model": RefundPublic, "description": "Accepted, still running."}},

@@ -32,6 +32,7 @@ _CASE_KEYS = ("member_id", "reason", "purpose", "severity", "reward_id")
 
 @router.post(
     "/v1/assisted-redemptions",
+    operation_id="assisted_redemptions.create",
     status_code=202,
     response_model=CaseAccepted,
     summary="Open an assisted case: propose, check the guardrails, execute or wait for approval",
@@ -71,6 +72,7 @@ async def create_case(
 
 @router.get(
     "/v1/assisted-redemptions/{case_id}",
+    operation_id="assisted_redemptions.get",
     response_model=a.AssistedState,
     summary="The case: proposal, citations with the quoted policy text, verdict and state",
     responses=errors(*AUTHENTICATED, 404),
@@ -121,6 +123,7 @@ _DECISION_RESPONSES = errors(*AUTHENTICATED, 404, 409, 413)
 
 @router.post(
     "/v1/assisted-redemptions/{case_id}/approve",
+    operation_id="assisted_redemptions.approve",
     response_model=a.AssistedUpdateResult,
     summary="Approve the proposal (approver roles of POL-APPROVAL-001; not its requester)",
     responses=_DECISION_RESPONSES,
@@ -143,6 +146,7 @@ async def approve_case(
 
 @router.post(
     "/v1/assisted-redemptions/{case_id}/reject",
+    operation_id="assisted_redemptions.reject",
     response_model=a.AssistedUpdateResult,
     summary="Reject the proposal; nothing is executed",
     responses=_DECISION_RESPONSES,
@@ -165,6 +169,7 @@ async def reject_case(
 
 @router.post(
     "/v1/assisted-redemptions/{case_id}/edit",
+    operation_id="assisted_redemptions.edit",
     response_model=a.AssistedUpdateResult,
     summary="Approve an edited credit, only within the guardrail limits",
     responses=_DECISION_RESPONSES,
@@ -188,6 +193,7 @@ async def edit_case(
 
 @router.post(
     "/v1/reward-proposals",
+    operation_id="reward_proposals.create",
     response_model=a.ProposalResult,
     summary="Propose only: the agent's proposal and the guardrails' verdict, nothing executed",
     responses=errors(*AUTHENTICATED, 404, 409, 413),

@@ -24,6 +24,7 @@ from loyalty.api.expiry_schemas import (
     ReinstatementCreate,
     ReinstatementPublic,
 )
+from loyalty.api.paging import Limit, PositionCursor, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN
 from loyalty.ledger.expiry_care import Staff
@@ -36,6 +37,7 @@ MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="M
 
 @router.get(
     "/{member_id}/expiring",
+    operation_id="members.expiring.list",
     response_model=ExpiringPublic,
     summary="Unexpired points by expiry date, soonest first",
     openapi_extra=allow(*PEOPLE),
@@ -47,19 +49,24 @@ def get_expiring(
     within_days: Annotated[
         int | None, Query(ge=1, le=3660, description="Only dates within this many days.")
     ] = None,
+    cursor: PositionCursor = None,
+    limit: Limit = 100,
 ) -> ExpiringPublic:
     principal.require_member(member_id)
     within = dt.timedelta(days=within_days) if within_days is not None else None
     found = ledger.expiring(member_id=member_id, within=within)
+    page, next_cursor = window(found, cursor, limit)
     return ExpiringPublic(
         member_id=member_id,
-        dates=[ExpiringDate(expires_at=f.expires_at, points=f.points, lots=f.lots) for f in found],
+        data=[ExpiringDate(expires_at=f.expires_at, points=f.points, lots=f.lots) for f in page],
+        next_cursor=next_cursor,
         total_points=sum(f.points for f in found),
     )
 
 
 @router.post(
     "/{member_id}/expiring/extend",
+    operation_id="members.expiring.extend",
     response_model=ExtensionPublic,
     summary="Push back the expiry of the points due on a date (support; idempotent)",
     openapi_extra=allow(*STAFF),
@@ -96,6 +103,7 @@ async def extend(
 
 @router.post(
     "/{member_id}/expiring/reinstate",
+    operation_id="members.expiring.reinstate",
     response_model=ReinstatementPublic,
     summary="Reinstate points expired within the window (support; idempotent)",
     openapi_extra=allow(*STAFF),

@@ -67,6 +67,7 @@ def _stream(state: StateDep, export: exports.ExportRange, fmt: str, name: str) -
 
 @router.get(
     "/v1/members/{member_id}/ledger/export",
+    operation_id="members.ledger.export",
     response_class=StreamingResponse,
     summary="Export a member's ledger for a date range (CSV or JSON Lines)",
     responses=STREAM,
@@ -83,6 +84,7 @@ async def export_member(
 
 @router.get(
     "/v1/ledger/export",
+    operation_id="ledger.export",
     response_class=StreamingResponse,
     summary="Export the program's ledger for a date range (CSV or JSON Lines)",
     responses=STREAM,

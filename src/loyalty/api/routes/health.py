@@ -19,13 +19,20 @@ router = gated_router(tags=["health"])
 _TIMEOUT_S = 3.0
 
 
-@router.get("/healthz", response_model=Health, summary="Liveness", openapi_extra=PUBLIC)
+@router.get(
+    "/healthz",
+    operation_id="health.live",
+    response_model=Health,
+    summary="Liveness",
+    openapi_extra=PUBLIC,
+)
 def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get(
     "/readyz",
+    operation_id="health.ready",
     response_model=Readiness,
     summary="Readiness: PostgreSQL and Temporal reachable",
     responses={503: {"model": Readiness, "description": "A dependency is down."}},

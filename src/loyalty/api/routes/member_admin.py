@@ -60,6 +60,7 @@ def _public(member: Member, *, for_customer: bool = False) -> MemberPublic:
 
 @router.post(
     "",
+    operation_id="members.create",
     status_code=201,
     response_model=MemberPublic,
     summary="Enrol a member at the lowest tier (idempotent by member_id)",
@@ -89,6 +90,7 @@ async def enrol(
 
 @router.get(
     "/{member_id}",
+    operation_id="members.get",
     response_model=MemberPublic,
     summary="The member's profile, tier standing and status",
     openapi_extra=allow(*PEOPLE),
@@ -106,6 +108,7 @@ async def get_member(member_id: MemberId, principal: PrincipalDep, state: StateD
 
 @router.patch(
     "/{member_id}",
+    operation_id="members.update",
     response_model=MemberPublic,
     summary="Correct the profile (region, name, e-mail, notes); audited with before and after",
     responses=errors(413),
@@ -136,6 +139,7 @@ async def update_member(
 
 @router.post(
     "/{member_id}/freeze",
+    operation_id="members.freeze",
     response_model=MemberFrozen,
     summary="Freeze (POL-SECURITY-001): earns, cannot redeem; pending redemptions cancelled",
     responses=errors(409, 413),
@@ -165,6 +169,7 @@ async def freeze(
 
 @router.post(
     "/{member_id}/unfreeze",
+    operation_id="members.unfreeze",
     response_model=MemberPublic,
     summary="Make a frozen account active again (audited)",
     responses=errors(409, 413),
@@ -183,6 +188,7 @@ async def unfreeze(
 
 @router.post(
     "/{member_id}/tier-review",
+    operation_id="members.tier_review",
     response_model=TierReviewPublic,
     summary="Review the member's tier now (POL-TIER-001), as the daily schedule does",
     responses={202: {"model": TierReviewPublic, "description": "Started, still running."}},

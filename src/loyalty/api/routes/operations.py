@@ -28,6 +28,7 @@ router = gated_router(
 
 @router.post(
     "/{redemption_id}/retry-compensations",
+    operation_id="redemptions.retry_compensations",
     response_model=ActionResult,
     summary="Run the failed compensations of a needs_attention redemption again (audited)",
     openapi_extra=allow(Role.OPERATOR),
@@ -46,6 +47,7 @@ async def retry_compensations(
 
 @router.post(
     "/{redemption_id}/resolve",
+    operation_id="redemptions.resolve",
     response_model=ActionResult,
     summary="Close a needs_attention redemption fixed by hand (audited)",
     openapi_extra=allow(Role.OPERATOR),

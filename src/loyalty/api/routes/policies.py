@@ -15,6 +15,7 @@ from loyalty.api.access import allow
 from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, PolicyPublic
 from loyalty.api.auth import PEOPLE, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
+from loyalty.api.paging import Limit, PositionCursor, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.contracts import ingestion as ing
 
@@ -23,16 +24,23 @@ router = gated_router(prefix="/v1/policies", tags=["policies"])
 
 @router.get(
     "",
+    operation_id="policies.list",
     response_model=PoliciesPublic,
     summary="Policies in force today",
     responses=errors(*AUTHENTICATED),
     openapi_extra=allow(*PEOPLE),
 )
-async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPublic:
+async def list_policies(
+    principal: PrincipalDep, state: StateDep, cursor: PositionCursor = None, limit: Limit = 100
+) -> PoliciesPublic:
     def read() -> PoliciesPublic:
         current = state.policies.in_force()
+        docs, next_cursor = window(
+            sorted(current.values(), key=lambda d: d.policy_id), cursor, limit
+        )
         return PoliciesPublic(
-            items=[
+            next_cursor=next_cursor,
+            data=[
                 PolicyPublic(
                     policy_id=doc.policy_id,
                     title=doc.title,
@@ -42,8 +50,8 @@ async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPub
                     tiers=list(doc.tiers),
                     sections=[chunk.section for chunk in doc.chunks],
                 )
-                for doc in sorted(current.values(), key=lambda d: d.policy_id)
-            ]
+                for doc in docs
+            ],
         )
 
     return await run_in_threadpool(read)
@@ -51,6 +59,7 @@ async def list_policies(principal: PrincipalDep, state: StateDep) -> PoliciesPub
 
 @router.post(
     "/ingest",
+    operation_id="policies.ingest",
     status_code=202,
     response_model=IngestionAccepted,
     summary="Re-ingest the policy folder (idempotent; supersedes old versions)",

@@ -54,6 +54,7 @@ async def _queue(
 
 @router.get(
     "/queues/fraud-reviews",
+    operation_id="queues.fraud_reviews.list",
     response_model=QueuePage,
     summary="Redemptions waiting for a fraud review, newest first",
     openapi_extra=allow(*STAFF, Role.OPERATOR),
@@ -76,6 +77,7 @@ async def fraud_reviews(
 
 @router.get(
     "/queues/assisted-approvals",
+    operation_id="queues.assisted_approvals.list",
     response_model=QueuePage,
     summary="Assisted cases waiting for an approver, newest first",
     openapi_extra=allow(*STAFF, Role.OPERATOR),
@@ -95,6 +97,7 @@ async def assisted_approvals(
 
 @router.get(
     "/queues/needs-attention",
+    operation_id="queues.needs_attention.list",
     response_model=QueuePage,
     summary="Redemptions whose compensation failed, waiting for an operator, newest first",
     openapi_extra=allow(Role.OPERATOR),
@@ -117,6 +120,7 @@ async def needs_attention(
 
 @router.get(
     "/audit-log",
+    operation_id="audit_log.list",
     response_model=AuditPage,
     summary="Who did what to which target, and why; newest first",
     openapi_extra=allow(Role.OPERATOR),
@@ -138,6 +142,7 @@ def audit_log(
 
 @router.get(
     "/decision-log",
+    operation_id="decision_log.list",
     response_model=DecisionPage,
     summary="The agents' proposals and the decisions on them; newest first",
     openapi_extra=allow(Role.OPERATOR),

@@ -13,6 +13,7 @@ from loyalty.api import audit, dry_run, lookups, views
 from loyalty.api.access import allow
 from loyalty.api.auth import PEOPLE, STAFF, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep, StateDep
+from loyalty.api.paging import PositionCursor
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     ID_PATTERN,
@@ -53,6 +54,7 @@ Wait = Annotated[
 
 @router.post(
     "",
+    operation_id="redemptions.create",
     status_code=202,
     response_model=RedemptionAccepted,
     summary="Start a redemption (idempotent by request_id); optionally wait for its end",
@@ -123,6 +125,7 @@ async def _status(state: StateDep, gateway: GatewayDep, redemption_id: str) -> R
 
 @router.post(
     "/validate",
+    operation_id="redemptions.validate",
     response_model=ValidationResult,
     summary="Dry run: balance, eligibility, fraud verdict and price, no side effects",
     responses=errors(*AUTHENTICATED, 404, 413),
@@ -148,6 +151,7 @@ async def validate_redemption(
 
 @router.get(
     "",
+    operation_id="redemptions.list",
     response_model=RedemptionsPublic,
     summary="List redemptions by member and status (support staff, operators)",
     responses=errors(*AUTHENTICATED),
@@ -159,8 +163,12 @@ def list_all(
     member_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
     status: RedemptionStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    cursor: PositionCursor = None,
+    offset: Annotated[
+        int, Query(ge=0, le=100_000, deprecated=True, description="Deprecated: pass `cursor`.")
+    ] = 0,
 ) -> RedemptionsPublic:
+    offset = int(cursor) if cursor is not None else offset
     rows = list_redemptions(
         session,
         member_id=member_id,
@@ -170,14 +178,13 @@ def list_all(
     )
     return RedemptionsPublic(
         data=[views.summary(row) for row in rows],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if len(rows) == limit else None,
+        next_cursor=str(offset + limit) if len(rows) == limit else None,
     )
 
 
 @router.get(
     "/{redemption_id}",
+    operation_id="redemptions.get",
     response_model=RedemptionPublic,
     summary="Live state while running, stored outcome after",
     responses=errors(*AUTHENTICATED, 404),

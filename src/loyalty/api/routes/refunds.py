@@ -69,6 +69,7 @@ async def _decide(
 
 @router.post(
     "/{refund_id}/approve",
+    operation_id="refunds.approve",
     response_model=RefundUpdateResult,
     summary="Approve a refund in review",
     openapi_extra=allow(Role.OPERATOR),
@@ -88,6 +89,7 @@ async def approve(
 
 @router.post(
     "/{refund_id}/reject",
+    operation_id="refunds.reject",
     response_model=RefundUpdateResult,
     summary="Reject a refund in review",
     openapi_extra=allow(Role.OPERATOR),

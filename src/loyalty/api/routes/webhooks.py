@@ -18,6 +18,7 @@ from loyalty.api.access import allow
 from loyalty.api.auth import Role
 from loyalty.api.deps import PrincipalDep, SessionDep, StateDep
 from loyalty.api.errors import FieldError
+from loyalty.api.paging import Limit, PositionCursor, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     WebhookCreate,
@@ -37,6 +38,7 @@ SubscriptionId = Annotated[
 
 @router.post(
     "",
+    operation_id="webhooks.create",
     status_code=201,
     response_model=WebhookCreated,
     summary="Subscribe; the answer holds the signing secret, shown only this once",
@@ -80,6 +82,7 @@ async def create(body: WebhookCreate, principal: PrincipalDep, state: StateDep) 
 
 @router.post(
     "/{subscription_id}/rotate-secret",
+    operation_id="webhooks.rotate_secret",
     response_model=WebhookSecretRotated,
     summary="A new signing secret; the previous one keeps signing for the overlap window",
     responses=errors(404),
@@ -102,14 +105,22 @@ def rotate_secret(
 
 
 @router.get(
-    "", response_model=WebhooksPublic, summary="List active subscriptions", openapi_extra=OPERATORS
+    "",
+    operation_id="webhooks.list",
+    response_model=WebhooksPublic,
+    summary="List active subscriptions",
+    openapi_extra=OPERATORS,
 )
-def list_all(principal: PrincipalDep, session: SessionDep) -> WebhooksPublic:
-    return WebhooksPublic(data=[views.webhook(row) for row in subscriptions.list_active(session)])
+def list_all(
+    principal: PrincipalDep, session: SessionDep, cursor: PositionCursor = None, limit: Limit = 100
+) -> WebhooksPublic:
+    data, next_cursor = window(subscriptions.list_active(session), cursor, limit)
+    return WebhooksPublic(data=[views.webhook(row) for row in data], next_cursor=next_cursor)
 
 
 @router.delete(
     "/{subscription_id}",
+    operation_id="webhooks.delete",
     status_code=204,
     response_class=Response,
     summary="Unsubscribe (no new deliveries start)",
