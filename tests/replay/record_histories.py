@@ -269,15 +269,20 @@ async def record_webhook_delivery(
 async def record_needs_attention(
     saga: SagaHarness, new_member: MemberFactory, partner: PartnerSimulator
 ) -> None:
-    """Parked after a failed void (the needs_attention alert), then resolved by an operator."""
+    """Parked after a failed void (the needs_attention alert); retried once the void works.
+
+    Retried, not resolved: a resolved saga leaves its hold to the sweeper, and the
+    reconciliation recorded later would then (rightly) report a hold of a closed workflow.
+    """
     saga.faults.fail(r.CAPTURE_POINTS)
     partner.control(void={"fail_permanently": True})
     try:
         handle = await saga.start(redemption_request(new_member(points=5_000)))
         await wait_for(handle, status=r.RedemptionStatus.NEEDS_ATTENTION)
+        partner.control(void={"fail_permanently": False})
         await handle.execute_update(
-            r.UPDATE_RESOLVE,
-            r.OperatorAction(operator_id="ops-1", reason="voided by hand"),
+            r.UPDATE_RETRY_COMPENSATIONS,
+            r.OperatorAction(operator_id="ops-1", reason="partner void endpoint fixed"),
             result_type=r.UpdateResult,
         )
         await handle.result()
