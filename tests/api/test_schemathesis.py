@@ -70,7 +70,13 @@ def server_url(
 
 
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-OPERATOR_PATHS = ("/v1/webhooks", "/v1/audit-log", "/v1/decision-log", "/v1/queues/needs-attention")
+OPERATOR_PATHS = (
+    "/v1/webhooks",
+    "/v1/promotions",
+    "/v1/audit-log",
+    "/v1/decision-log",
+    "/v1/queues/needs-attention",
+)
 OPERATOR_SUFFIXES = ("/retry-compensations", "/resolve", "/tier-review")
 
 
@@ -136,5 +142,5 @@ def test_no_server_errors_and_responses_match_the_schema(
             failure = _check_operation(operation, mode, {"Authorization": f"Bearer {token}"})
             if failure:
                 failures.append(failure)
-    assert len(operations) == 49
+    assert len(operations) == 54
     assert not failures, "\n\n".join(failures)
