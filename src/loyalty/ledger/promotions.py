@@ -1,7 +1,7 @@
 """Promotions in the database: versions written once, the current version read at decision time.
 
-Every change (create, reschedule, end) inserts the next version under a lock
-on the promotion's first version row, so two concurrent edits never write the
+Every change (create, reschedule, end) inserts the next version under a
+per-promotion advisory lock, so two concurrent edits never write the
 same version and never lose one another. ``live_promotions`` returns the
 current version of every promotion whose window contains ``now``: the facts
 a redemption decision, a member's catalog and an accrual price with.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from loyalty.domain.promotions import Promotion, PromotionKind, PromotionScope, normalize_code
@@ -85,23 +85,24 @@ def create(
 def add_version(
     session: Session, *, promotion_id: str, change: PromotionChange, actor: str
 ) -> PromotionVersion:
-    """Insert the next version (locks the first version's row for the transaction).
+    """Insert the next version, serialized per promotion by a transaction-scoped advisory lock.
+
+    (Versions are INSERT-only for the app role, so no row lock: ``FOR UPDATE``
+    needs the UPDATE privilege.)
 
     Raises:
         NotFoundError: no such promotion.
     """
-    first = session.execute(
-        select(PromotionVersion)
-        .where(PromotionVersion.promotion_id == promotion_id, PromotionVersion.version == 1)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if first is None:
-        raise NotFoundError(f"promotion {promotion_id} not found")
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('promotion:' || :id))"), {"id": promotion_id}
+    )
     latest = session.execute(
         select(func.max(PromotionVersion.version)).where(
             PromotionVersion.promotion_id == promotion_id
         )
     ).scalar_one()
+    if latest is None:
+        raise NotFoundError(f"promotion {promotion_id} not found")
     return _insert(
         session, promotion_id=promotion_id, version=int(latest) + 1, change=change, actor=actor
     )

@@ -1,0 +1,124 @@
+"""Promotions through the API on real Temporal and PostgreSQL (POL-PROMO-001).
+
+Every promotion here is scoped to a reward of the test's own (``new_reward``),
+so the prices other tests of the session see never change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from loyalty.ledger.repository import Ledger
+from loyalty.policies.book import PolicyBook
+from tests.conftest import MemberFactory, RewardFactory, unique_id
+from tests.support.api import FINAL, ApiHarness
+from tests.support.policies import POLICIES
+
+STACKING = PolicyBook(POLICIES).stacking_rules()
+
+
+def _promotion(reward_id: str, percent: int, **extra: Any) -> dict[str, Any]:
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    return {
+        "promotion_id": unique_id("P"),
+        "campaign": unique_id("C"),
+        "name": f"{percent}% off",
+        "kind": "redeem_discount_percent",
+        "value": percent,
+        "reward_ids": [reward_id],
+        "starts_at": start.isoformat(),
+    } | extra
+
+
+async def _create(api: ApiHarness, body: dict[str, Any]) -> dict[str, Any]:
+    created = await api.http.post("/v1/promotions", json=body, headers=api.operator())
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+async def _catalog_line(api: ApiHarness, member: str, reward: str) -> dict[str, Any]:
+    shown = await api.http.get(f"/v1/members/{member}/rewards", headers=api.customer(member))
+    assert shown.status_code == 200, shown.text
+    return next(line for line in shown.json()["data"] if line["reward_id"] == reward)
+
+
+async def _redeem(api: ApiHarness, member: str, reward: str, **extra: Any) -> dict[str, Any]:
+    body = {"request_id": unique_id("req"), "member_id": member, "reward_id": reward} | extra
+    started = await api.redeem(body, api.customer(member))
+    assert started.status_code == 202, started.text
+    return await api.wait_for(started.json()["redemption_id"], FINAL)
+
+
+async def test_a_promotion_prices_the_redemption_and_once_ended_no_longer_applies(
+    api: ApiHarness, new_member: MemberFactory, new_reward: RewardFactory, ledger: Ledger
+) -> None:
+    member = new_member(points=10_000, tier="bronze")
+    reward = new_reward(inventory=None, cost=1_000)
+    promo = await _create(api, _promotion(reward, 10))
+    ref = f"{promo['promotion_id']}@1"
+    assert (promo["ref"], promo["status"]) == (ref, "active")
+
+    line = await _catalog_line(api, member, reward)
+    assert line["price"]["total"] == 900
+    assert [(pl["kind"], pl["source_id"]) for pl in line["price"]["lines"]] == [
+        ("base", reward),
+        ("promotion", ref),
+        ("total", reward),
+    ]
+
+    done = await _redeem(api, member, reward)
+    assert done["status"] == "completed", done["reasons"]
+    assert done["points"] == 900
+    assert done["breakdown"] == line["price"]["lines"]
+    entries = (
+        await api.http.get(f"/v1/members/{member}/ledger", headers=api.customer(member))
+    ).json()
+    assert [-e["delta_held"] for e in entries["data"] if e["kind"] == "capture"] == [900]
+    assert ledger.balance(member_id=member).available == 10_000 - 900
+
+    ended = await api.http.post(
+        f"/v1/promotions/{promo['promotion_id']}/end", headers=api.operator()
+    )
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["version"], ended.json()["status"]) == (2, "ended")
+    detail = (
+        await api.http.get(f"/v1/promotions/{promo['promotion_id']}", headers=api.operator())
+    ).json()
+    assert [v["ref"] for v in detail["versions"]] == [ref, f"{promo['promotion_id']}@2"]
+    listed = await api.http.get("/v1/promotions?status=ended", headers=api.operator())
+    assert promo["promotion_id"] in {p["promotion_id"] for p in listed.json()["data"]}
+
+    assert (await _catalog_line(api, member, reward))["price"]["total"] == 1_000
+    after = await _redeem(api, member, reward)
+    assert after["status"] == "completed", after["reasons"]
+    assert after["points"] == 1_000
+    assert [pl["kind"] for pl in after["breakdown"]] == ["base", "total"]
+
+
+async def test_stacking_keeps_the_two_largest_and_caps_the_combined_discount(
+    api: ApiHarness, new_member: MemberFactory, new_reward: RewardFactory
+) -> None:
+    member = new_member(points=10_000, tier="silver")  # 5 % tier discount
+    reward = new_reward(inventory=None, cost=2_000)
+    same_campaign = unique_id("C")
+    big = await _create(api, _promotion(reward, 20, campaign=same_campaign))
+    await _create(api, _promotion(reward, 19, campaign=same_campaign))  # never with `big`
+    mid = await _create(api, _promotion(reward, 15))
+    await _create(api, _promotion(reward, 5))  # beyond max_stacked
+
+    line = await _catalog_line(api, member, reward)
+    lines = [(pl["kind"], pl["source_id"], pl["points"]) for pl in line["price"]["lines"]]
+    tier_off = -lines[1][2]
+    assert lines[1][0] == "tier_discount" and tier_off > 0
+    ceiling = 2_000 * STACKING.max_combined_discount_percent // 100
+    promos = [entry for entry in lines if entry[0] == "promotion"]
+    assert [p[1] for p in promos] == [f"{big['promotion_id']}@1", f"{mid['promotion_id']}@1"]
+    assert len(promos) <= STACKING.max_stacked
+    assert tier_off - sum(p[2] for p in promos) == ceiling  # trimmed to the ceiling
+    assert line["price"]["total"] == 2_000 - ceiling
+
+    done = await _redeem(api, member, reward)
+    assert done["status"] == "completed", done["reasons"]
+    assert done["points"] == 2_000 - ceiling
+    assert done["breakdown"] == line["price"]["lines"]
