@@ -7,6 +7,7 @@ so the prices other tests of the session see never change.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from loyalty.ledger.repository import Ledger
@@ -122,3 +123,52 @@ async def test_stacking_keeps_the_two_largest_and_caps_the_combined_discount(
     assert done["status"] == "completed", done["reasons"]
     assert done["points"] == 2_000 - ceiling
     assert done["breakdown"] == line["price"]["lines"]
+
+
+async def test_earning_bonuses_add_to_the_tier_multiplier_and_the_total_is_capped(
+    api: ApiHarness, new_member: MemberFactory
+) -> None:
+    bronze, platinum = new_member(tier="bronze"), new_member(tier="platinum")
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+    campaign = unique_id("C")
+
+    def bonus(value: str, campaign: str) -> dict[str, Any]:
+        return {
+            "promotion_id": unique_id("P"),
+            "campaign": campaign,
+            "name": f"+{value}x",
+            "kind": "earn_bonus_multiplier",
+            "value": value,
+            "tiers": ["bronze", "platinum"],
+            "starts_at": start,
+        }
+
+    made = [
+        await _create(api, bonus("0.5", campaign)),
+        await _create(api, bonus("0.25", campaign)),  # same campaign: never with the 0.5
+        await _create(api, bonus("0.75", unique_id("C"))),
+    ]
+    try:
+        earned = {}
+        for member in (bronze, platinum):
+            posted = await api.http.post(
+                f"/v1/members/{member}/accruals",
+                json={"order_id": unique_id("order"), "amount": "100.00", "currency": "USD"},
+                headers=api.auth("integration", subject="shop-promos"),
+            )
+            assert posted.status_code == 200, posted.text
+            earned[member] = posted.json()["accrual"]
+    finally:  # earning bonuses are not scoped to a reward: end them for the rest of the session
+        for promo in made:
+            ended = await api.http.post(
+                f"/v1/promotions/{promo['promotion_id']}/end", headers=api.operator()
+            )
+            assert ended.status_code == 200, ended.text
+
+    # bronze 1.0 + 0.75 + 0.5 = 2.25x
+    assert Decimal(earned[bronze]["multiplier"]) == Decimal("2.25")
+    assert earned[bronze]["points"] == 225
+    # platinum 2.0 + 0.75 + 0.5 = 3.25x, capped at max_bonus_multiplier (3.0x)
+    assert STACKING.max_bonus_multiplier == 3
+    assert earned[platinum]["points"] == 300
+    assert "max_bonus_multiplier" in earned[platinum]["capped_by"]
