@@ -6,6 +6,7 @@ so the prices other tests of the session see never change.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -172,3 +173,43 @@ async def test_earning_bonuses_add_to_the_tier_multiplier_and_the_total_is_cappe
     assert STACKING.max_bonus_multiplier == 3
     assert earned[platinum]["points"] == 300
     assert "max_bonus_multiplier" in earned[platinum]["capped_by"]
+
+
+async def test_a_single_use_promo_code_serves_one_of_two_concurrent_redemptions(
+    api: ApiHarness, new_member: MemberFactory, new_reward: RewardFactory, ledger: Ledger
+) -> None:
+    assert STACKING.promo_code_uses_per_member == 1
+    member = new_member(points=10_000, tier="bronze")
+    reward = new_reward(inventory=None, cost=1_000)
+    code = unique_id("WELCOME").replace("-", "")
+    promo = await _create(api, _promotion(reward, 25, promo_code=code))
+    ref = f"{promo['promotion_id']}@1"
+
+    without = await _catalog_line(api, member, reward)
+    assert without["price"]["total"] == 1_000  # a coded promotion needs its code
+    checked = await api.http.post(
+        "/v1/redemptions/validate",
+        json={"member_id": member, "reward_id": reward, "promo_code": code.lower()},
+        headers=api.customer(member),
+    )
+    assert checked.status_code == 200, checked.text
+
+    first, second = await asyncio.gather(
+        _redeem(api, member, reward, promo_code=code),
+        _redeem(api, member, reward, promo_code=code),
+    )
+
+    outcomes = sorted([first, second], key=lambda r: r["status"])
+    done, refused = outcomes
+    assert (done["status"], refused["status"]) == ("completed", "rejected"), [
+        (r["status"], r["reasons"]) for r in outcomes
+    ]
+    assert done["points"] == 750
+    assert [pl["source_id"] for pl in done["breakdown"] if pl["kind"] == "promotion"] == [ref]
+    assert any("promo_code" in reason for reason in refused["reasons"]), refused["reasons"]
+    assert ledger.balance(member_id=member).available == 10_000 - 750
+    assert ledger.reconcile(member_id=member) == []
+
+    again = await _redeem(api, member, reward, promo_code=code)
+    assert again["status"] == "rejected"
+    assert any("already used" in reason for reason in again["reasons"]), again["reasons"]

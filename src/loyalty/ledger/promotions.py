@@ -37,6 +37,16 @@ class PromotionChange:
     promo_code: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeUse:
+    """A promo code a hold counts, with the version it priced and the uses allowed."""
+
+    code: str
+    promotion_id: str
+    version: int
+    allowed: int
+
+
 def to_domain(row: PromotionVersion) -> Promotion:
     return Promotion(
         promotion_id=row.promotion_id,
