@@ -193,6 +193,7 @@ async def test_a_single_use_promo_code_serves_one_of_two_concurrent_redemptions(
         headers=api.customer(member),
     )
     assert checked.status_code == 200, checked.text
+    assert checked.json()["price"]["total"] == 750  # the dry run prices with the code
 
     first, second = await asyncio.gather(
         _redeem(api, member, reward, promo_code=code),
