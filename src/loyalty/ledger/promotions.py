@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from loyalty.domain.promotions import Promotion, PromotionKind, PromotionScope, normalize_code
 from loyalty.domain.tiers import Tier
 from loyalty.errors import InvalidStateError, NotFoundError, PromoCodeUsedError
-from loyalty.ledger.models import PromoCodeUse, PromotionVersion
+from loyalty.ledger.models import Hold, PromoCodeUse, PromotionVersion
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,7 +168,21 @@ def live_promotions(session: Session, *, now: dt.datetime) -> tuple[Promotion, .
 
 
 def code_uses(session: Session, *, member_id: str, promo_code: str) -> int:
-    """How many redemptions of the member used ``promo_code`` (released ones included)."""
+    """How many redemptions of the member used ``promo_code``.
+
+    A use whose hold was released (the redemption was refused, cancelled or
+    compensated before capture) gives the use back: the member got nothing.
+    Releases take the same account lock as holds, so the count is exact there.
+    """
+    released = (
+        select(Hold.id)
+        .where(
+            Hold.member_id == PromoCodeUse.member_id,
+            Hold.reference == PromoCodeUse.redemption_id,
+            Hold.status == "released",
+        )
+        .exists()
+    )
     return int(
         session.execute(
             select(func.count())
@@ -176,6 +190,7 @@ def code_uses(session: Session, *, member_id: str, promo_code: str) -> int:
             .where(
                 PromoCodeUse.member_id == member_id,
                 PromoCodeUse.promo_code == normalize_code(promo_code),
+                ~released,
             )
         ).scalar_one()
     )
@@ -192,7 +207,9 @@ def record_code_use(
 ) -> None:
     """Count one use of ``promo_code``; the caller holds the member's account lock.
 
-    A retried hold finds its own row and counts nothing twice.
+    A retried hold finds its own row and counts nothing twice. A redemption
+    whose earlier hold was released and which holds again under the same id
+    is refused by the hold's tombstone before it gets here.
 
     Raises:
         PromoCodeUsedError: the member has used the code ``allowed`` times already.

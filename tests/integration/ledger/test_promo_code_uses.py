@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from loyalty.errors import PromoCodeUsedError
 from loyalty.ledger.promotions import CodeUse
 from loyalty.ledger.repository import Ledger
@@ -55,3 +57,30 @@ def test_a_retried_hold_counts_its_code_once(ledger: Ledger, new_member: MemberF
 
     assert first.hold_id == again.hold_id
     assert ledger.balance(member_id=member).held == 100
+
+
+def test_a_released_hold_gives_the_code_use_back(ledger: Ledger, new_member: MemberFactory) -> None:
+    member = new_member(points=1_000)
+    use = CodeUse(code="BACK", promotion_id="P-back", version=1, allowed=ALLOWED)
+
+    def hold(reference: str) -> int:
+        held = ledger.hold(
+            member_id=member,
+            points=100,
+            idempotency_key=unique_id("hold"),
+            reference=reference,
+            promo_code=use,
+        )
+        assert held.hold_id is not None
+        return held.hold_id
+
+    first = hold(unique_id("redemption"))
+    for _ in range(ALLOWED - 1):
+        hold(unique_id("redemption"))
+    with pytest.raises(PromoCodeUsedError):
+        hold(unique_id("redemption"))
+
+    ledger.release(hold_id=first, idempotency_key=unique_id("release"), reason="compensated")
+    hold(unique_id("redemption"))  # the released redemption's use came back
+    with pytest.raises(PromoCodeUsedError):
+        hold(unique_id("redemption"))
