@@ -96,6 +96,12 @@ class CapReachedError(BusinessRefusal):
     code = "cap_reached"
 
 
+class PromoCodeUsedError(BusinessRefusal):
+    """The member has used a promo code as often as POL-PROMO-001 allows."""
+
+    code = "promo_code_used"
+
+
 class LimitExceededError(BusinessRefusal):
     """A redemption would pass the member's daily or monthly ceiling (POL-REDEMPTION-001)."""
 

@@ -30,6 +30,7 @@ RECORDED = frozenset(
         "accrual_return_shortfall",
         "points_expiry_notices",
         "tier_review",
+        "redemption_promo_code",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.

@@ -43,6 +43,8 @@ from loyalty.contracts.maintenance import (
 )
 from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewRequest
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
+from loyalty.domain.promotions import PromotionKind, PromotionScope
+from loyalty.ledger import promotions
 from loyalty.ledger.repository import Ledger
 from loyalty.webhooks import subscriptions
 from loyalty.webhooks.secrets import SecretBox
@@ -459,6 +461,42 @@ async def test_record_tier_review(
     await record_tier_review(saga, new_member)
 
 
+async def record_promo_code_redemption(
+    saga: SagaHarness, sessions: sessionmaker[Session], new_member: MemberFactory
+) -> None:
+    """A redemption priced with a promo code whose use the hold counts (promo-code-use patch)."""
+    code = unique_id("CODE").replace("-", "")
+    with sessions.begin() as session:
+        promotions.create(
+            session,
+            promotion_id=unique_id("P"),
+            change=promotions.PromotionChange(
+                campaign="replay",
+                name="10% with a code",
+                kind=PromotionKind.REDEEM_DISCOUNT_PERCENT,
+                value=Decimal(10),
+                scope=PromotionScope(),
+                starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+                ends_at=None,
+                promo_code=code,
+            ),
+            actor="ops-1",
+        )
+    done = await saga.redeem(redemption_request(new_member(points=5_000), promo_code=code))
+    assert done.status == r.RedemptionStatus.COMPLETED, done.reasons
+    await save(saga.client, "redemption_promo_code", done.redemption_id)
+
+
+async def test_record_promo_code_history(
+    saga: SagaHarness,
+    sessions: sessionmaker[Session],
+    new_member: MemberFactory,
+    seeded_catalog: None,
+) -> None:
+    """Only the promo-code redemption (``-k promo_code``), without re-recording the others."""
+    await record_promo_code_redemption(saga, sessions, new_member)
+
+
 async def test_record_histories(
     saga: SagaHarness,
     saga_factory: HarnessFactory,
@@ -483,6 +521,7 @@ async def test_record_histories(
     await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")
     await record_expiry_notices(saga, new_member)
     await record_tier_review(saga, new_member)
+    await record_promo_code_redemption(saga, sessions, new_member)
     await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
 
     recorded = {path.stem for path in HISTORIES.glob("*.json")}

@@ -26,9 +26,10 @@ from loyalty.contracts.accrual import (
     return_key,
 )
 from loyalty.domain.earning import earn
+from loyalty.domain.promotions import bonus_multipliers
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
-from loyalty.ledger import catalog
+from loyalty.ledger import catalog, promotions
 from loyalty.ledger.accruals import Purchase, Return
 from loyalty.ledger.repository import Clock, Ledger, utc_now
 from loyalty.ledger.results import AccrualView
@@ -62,12 +63,17 @@ class AccrualActivities:
             raise ValidationError(
                 f"currency {request.currency} is not the program's ({self._currency})"
             )
+        now = self._clock()
         with self._sessions() as session:
             tier = Tier(catalog.get_member(session, member_id=request.member_id).tier)
+            live = promotions.live_promotions(session, now=now)
         rules = self._policies.earning_rules()
-        # Promotions do not exist yet; their active bonus multipliers join here.
-        earning = earn(request.amount, tier=tier, rules=rules, promotion_bonuses=())
-        now = self._clock()
+        # POL-PROMO-001: at most max_stacked bonuses, one per campaign, added to the tier's
+        # multiplier; earn() caps the total at max_bonus_multiplier.
+        bonuses = bonus_multipliers(live, at=now, tier=tier, rules=self._policies.stacking_rules())
+        earning = earn(
+            request.amount, tier=tier, rules=rules, promotion_bonuses=[p.value for p in bonuses]
+        )
         view = self._ledger.pend(
             purchase=Purchase(
                 accrual_id=request.accrual_id,

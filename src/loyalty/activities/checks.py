@@ -28,6 +28,7 @@ from loyalty.contracts.redemption import (
     MemberRef,
     OfferPrice,
     PriceLine,
+    PromoCodeClaim,
     RedemptionCheck,
     RedemptionDecision,
     RedemptionRequest,
@@ -36,6 +37,7 @@ from loyalty.contracts.redemption import (
 from loyalty.domain.eligibility import EligibilityResult
 from loyalty.domain.fraud import FraudAssessment
 from loyalty.domain.pricing import PriceQuote
+from loyalty.domain.promotions import StackingRules, normalize_code
 from loyalty.domain.redemption import (
     RedemptionFacts,
     RedemptionRules,
@@ -44,7 +46,7 @@ from loyalty.domain.redemption import (
     fraud_of,
     price_of,
 )
-from loyalty.ledger import catalog, reads
+from loyalty.ledger import catalog, promotions, reads
 from loyalty.ledger.facts import read_redemption_facts
 from loyalty.ledger.repository import Clock, utc_now
 
@@ -70,15 +72,59 @@ class RedemptionChecks:
         rules = self._rules()
         decision = decide_redemption(facts, rules, now=now)
         ceiling = rules.points.ceiling(facts.member.tier)
+        outcome, reasons = decision.outcome.value, list(decision.reasons)
+        claim = None
+        if request.promo_code and outcome != "reject":
+            claim, refusal = self._promo_code(request, facts, decision.price, rules.stacking)
+            if refusal:
+                outcome, reasons = "reject", [refusal]
         return RedemptionDecision(
-            outcome=decision.outcome.value,
-            reasons=list(decision.reasons),
+            outcome=outcome,
+            reasons=reasons,
             balance=_balance(facts),
             eligibility=_eligibility(decision.eligibility),
             fraud=_fraud(decision.fraud) if decision.fraud else None,
             price=_price(decision.price) if decision.price else None,
             ceiling=SpendCeiling(daily=ceiling.daily, monthly=ceiling.monthly),
             review_timeout_s=rules.review_timeout_s,
+            promo_code=claim,
+        )
+
+    def _promo_code(
+        self,
+        request: RedemptionRequest,
+        facts: RedemptionFacts,
+        price: PriceQuote | None,
+        stacking: StackingRules,
+    ) -> tuple[PromoCodeClaim | None, str | None]:
+        """The code's use to count at the hold, or why the code is refused.
+
+        A code that names no live promotion for this reward, or one the member
+        has used up, refuses the redemption rather than charge a price the
+        member did not expect. The hold counts the use again under the account
+        lock, so two concurrent redemptions cannot both pass.
+        """
+        assert request.promo_code is not None
+        code = normalize_code(request.promo_code)
+        applied = set(price.applied_promotion_ids) if price else set()
+        coded = [
+            p
+            for p in facts.promotions
+            if p.promo_code and normalize_code(p.promo_code) == code and p.ref in applied
+        ]
+        if not coded:
+            return None, "promo_code: no live promotion applies with this code"
+        with self._sessions() as session:
+            used = promotions.code_uses(session, member_id=request.member_id, promo_code=code)
+        allowed = stacking.promo_code_uses_per_member
+        if used >= allowed:
+            return None, f"promo_code: already used {used} time(s), {allowed} allowed"
+        chosen = coded[0]
+        return (
+            PromoCodeClaim(
+                code=code, promotion_id=chosen.promotion_id, version=chosen.version, allowed=allowed
+            ),
+            None,
         )
 
     # -- runs started before the decide-redemption patch -----------------------
@@ -127,6 +173,7 @@ class RedemptionChecks:
                 device_id=about.device_id,
                 now=now,
                 exclude_id=redemption_id,
+                promo_code=about.promo_code if isinstance(about, RedemptionRequest) else None,
             )
 
 

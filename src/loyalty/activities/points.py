@@ -18,12 +18,14 @@ from loyalty.contracts.redemption import (
     REVERSE_CAPTURE,
     HoldRef,
     PointsMoved,
+    PromoCodeClaim,
     ReservePoints,
     ReverseCapture,
 )
 from loyalty.contracts.redemption import SpendCeiling as SpendCeilingContract
 from loyalty.domain.limits import SpendCeiling
 from loyalty.errors import NotFoundError
+from loyalty.ledger.promotions import CodeUse
 from loyalty.ledger.repository import Ledger
 from loyalty.ledger.results import EntryResult
 
@@ -52,6 +54,7 @@ class PointsActivities:
                 reward_id=request.reward_id,
                 units=request.units,
                 ceiling=_ceiling(request.ceiling),
+                promo_code=_claim(request.promo_code),
             )
         )
 
@@ -105,6 +108,17 @@ class PointsActivities:
                 actor=request.actor,
             )
         )
+
+
+def _claim(claim: PromoCodeClaim | None) -> CodeUse | None:
+    if claim is None:
+        return None
+    return CodeUse(
+        code=claim.code,
+        promotion_id=claim.promotion_id,
+        version=claim.version,
+        allowed=claim.allowed,
+    )
 
 
 def _ceiling(ceiling: SpendCeilingContract | None) -> SpendCeiling | None:

@@ -2,8 +2,8 @@
 
 It runs the redemption decision's own pieces (``domain.redemption.offer_of``
 over ``ledger.facts``, with the rules of ``RedemptionRulebook``), so the
-price a member is shown is the price the saga charges. Promotions arrive
-through the same rules (``RedemptionRules.promotions``) once they exist.
+price a member is shown is the price the saga charges. The live promotions
+arrive with the same facts (``ledger.facts``) and stack by the same rules.
 """
 
 from __future__ import annotations

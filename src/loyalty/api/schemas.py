@@ -84,6 +84,11 @@ class RedemptionCheckBody(Schema):
         description="Device fingerprint. Without one the device counts as unknown (a fraud"
         " signal). The channel is not sent: it is the token's client type.",
     )
+    promo_code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+        description="A promo code the member entered (POL-PROMO-001: limited uses per member).",
+    )
 
 
 class RedemptionCreate(RedemptionCheckBody):

@@ -136,6 +136,9 @@ class RedemptionRequest(Contract):
     compensation_timeout_s: float = Field(
         default=6 * 3600.0, gt=0, description="How long a compensation retries before an operator."
     )
+    promo_code: str | None = Field(
+        default=None, max_length=64, description="A promo code the member entered."
+    )
 
 
 class StepOutcome(Contract):
@@ -334,6 +337,15 @@ class SpendCeiling(Contract):
     monthly: int = Field(gt=0)
 
 
+class PromoCodeClaim(Contract):
+    """One use of a promo code, counted in the hold's transaction under the account lock."""
+
+    code: str
+    promotion_id: str
+    version: int = Field(ge=1)
+    allowed: int = Field(gt=0, description="Uses per member (POL-PROMO-001).")
+
+
 class RedemptionDecision(Contract):
     """Result of DecideRedemption (input: the ``RedemptionRequest`` itself).
 
@@ -346,6 +358,7 @@ class RedemptionDecision(Contract):
             which the reservation enforces again under the account lock
             (None in results recorded before limits were read from policy).
         review_timeout_s: How long a fraud review may wait (POL-FRAUD-001).
+        promo_code: The promo code use the reservation counts (None: no code applied).
     """
 
     outcome: Literal["proceed", "review", "reject"]
@@ -356,6 +369,7 @@ class RedemptionDecision(Contract):
     price: OfferPrice | None = None
     ceiling: SpendCeiling | None = None
     review_timeout_s: float | None = Field(default=None, gt=0)
+    promo_code: PromoCodeClaim | None = None
 
 
 class ReservePoints(Contract):
@@ -372,6 +386,7 @@ class ReservePoints(Contract):
     reward_id: str | None = None
     units: int = Field(default=0, ge=0)
     ceiling: SpendCeiling | None = None
+    promo_code: PromoCodeClaim | None = None
 
 
 class HoldRef(Contract):

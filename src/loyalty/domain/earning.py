@@ -56,7 +56,7 @@ def earn(
     """Points for a purchase of ``amount`` by a member of ``tier``.
 
     ``promotion_bonuses`` are the bonus multipliers of the promotions active
-    for this purchase (none exist in the product yet; this is where they join).
+    for this purchase, already stacked (``loyalty.domain.promotions.bonus_multipliers``).
 
     Raises:
         ValidationError: ``amount`` is negative or not finite.

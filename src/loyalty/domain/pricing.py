@@ -5,36 +5,27 @@ The rules, in the order they are applied:
 1. **Base** = ``unit_cost * quantity``.
 2. **Tier discount**: the member's tier percentage (from configuration) off
    the base. No line is shown when the tier's percentage is 0 or missing.
-3. **Promotions**: only those whose window ``[starts_at, ends_at)`` contains
-   ``priced_at`` are candidates. Two candidate sets are priced against the
-   amount left after the tier discount:
-
-   * the STACK: every stackable candidate together;
-   * each NON-STACKABLE candidate on its own.
-
-   The single best non-stackable promotion (lowest resulting total; ties go
-   to the lowest ``promotion_id``) replaces the stack only if it gives a
-   strictly larger discount. On a tie the stack wins, since it is the
-   default combination members are shown.
-4. Inside a set, ``percent_off`` promotions apply first, then ``points_off``
-   ones, each group in ``promotion_id`` order. Each percentage applies to the
-   amount left at that point (discounts compound rather than add, so they
-   can never exceed 100 % together), and percentages before flat points give
-   the member the larger discount.
-5. The total never goes below zero: a discount larger than what is left is
-   cut to what is left.
+3. **Promotions** (POL-PROMO-001, :mod:`loyalty.domain.promotions`): the
+   ``redeem_discount_percent`` promotions live at ``priced_at``, in scope for
+   the reward, its category and the member's tier (coded ones only for the
+   code entered) are candidates. At most ``max_stacked`` apply, the largest
+   percentages first, never two of one campaign. Each takes its percentage of
+   the LIST price (base), so discounts add rather than compound.
+4. **Combined ceiling**: tier discount + promotional discounts never exceed
+   ``max_combined_discount_percent`` of the list price; the promotions are
+   trimmed first (smallest first), the tier discount is kept. A promotion
+   trimmed to nothing is not shown and does not count as applied.
+5. Breakdown lines of promotions name ``<promotion_id>@<version>``.
 
 Rounding: every percentage discount goes through
 :func:`loyalty.domain.points.percent_discount`, which rounds the discount
-DOWN to whole points (the member pays the rounded-up remainder). Because each
-step is a non-decreasing function of the amount it receives, the total never
-decreases when quantity, unit cost or base rises, and never increases when a
-discount or a stackable promotion is added.
+DOWN to whole points (the member pays the rounded-up remainder); the ceiling
+is rounded down too, so the discount never exceeds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -45,7 +36,15 @@ from loyalty.domain.points import (
     require_percent,
     require_positive_points,
 )
-from loyalty.domain.promotions import Promotion, PromotionKind, require_aware
+from loyalty.domain.promotions import (
+    Promotion,
+    PromotionKind,
+    StackingRules,
+    cap_discounts,
+    eligible,
+    require_aware,
+    stack,
+)
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
 
@@ -61,8 +60,12 @@ class PricingInput:
         tier: The member's tier.
         tier_discount_percent: Configured whole percent per tier; a missing
             tier means no tier discount.
-        promotions: Promotions to consider; inactive ones are ignored.
+        promotions: Promotions to consider; inactive, out-of-scope and
+            earning ones are ignored.
         priced_at: The instant the quote is for (timezone-aware).
+        stacking: The numbers of POL-PROMO-001.
+        category: The reward's category, for promotions scoped by category.
+        promo_code: The code the member entered, if any.
     """
 
     reward_id: str
@@ -72,6 +75,9 @@ class PricingInput:
     tier_discount_percent: Mapping[Tier, int]
     promotions: tuple[Promotion, ...]
     priced_at: datetime
+    stacking: StackingRules
+    category: str | None = None
+    promo_code: str | None = None
 
     def __post_init__(self) -> None:
         require_non_negative_points(self.unit_cost, name="unit_cost")
@@ -79,9 +85,9 @@ class PricingInput:
         for tier, percent in self.tier_discount_percent.items():
             require_percent(percent, name=f"tier_discount_percent[{tier.value}]")
         require_aware(self.priced_at, name="priced_at")
-        ids = [promotion.promotion_id for promotion in self.promotions]
+        ids = [promotion.ref for promotion in self.promotions]
         if len(ids) != len(set(ids)):
-            raise ValidationError("promotion ids must be unique")
+            raise ValidationError("promotion versions must be unique")
 
 
 class PriceLineKind(StrEnum):
@@ -99,7 +105,8 @@ class PriceLine:
 
     Attributes:
         kind: Base, a discount, or the total.
-        source_id: Reward id (base, total), ``"tier:<tier>"``, or promotion id.
+        source_id: Reward id (base, total), ``"tier:<tier>"``, or
+            ``<promotion_id>@<version>``.
         description: Human-readable label.
         points: Signed points: positive for base and total, negative (or 0)
             for discounts, so base + discounts == total.
@@ -119,8 +126,8 @@ class PriceQuote:
         base: ``unit_cost * quantity``.
         total: Points the member pays, ``0 <= total <= base``.
         lines: Base line, discount lines in application order, total line.
-        applied_promotion_ids: Promotions that made it into the price, in
-            application order.
+        applied_promotion_ids: ``<promotion_id>@<version>`` of every promotion
+            that made it into the price, largest benefit first.
     """
 
     base: int
@@ -152,22 +159,44 @@ def price_offer(data: PricingInput) -> PriceQuote:
             points=base,
         )
     ]
-    remaining = base
     tier_percent = data.tier_discount_percent.get(data.tier, 0)
+    tier_off = percent_discount(base, tier_percent) if tier_percent > 0 else 0
     if tier_percent > 0:
-        off = percent_discount(remaining, tier_percent)
         lines.append(
             PriceLine(
                 kind=PriceLineKind.TIER_DISCOUNT,
                 source_id=f"tier:{data.tier.value}",
                 description=f"{data.tier.value} tier: {tier_percent}% off",
-                points=-off,
+                points=-tier_off,
             )
         )
-        remaining -= off
-    live = [p for p in data.promotions if p.is_active_at(data.priced_at)]
-    chosen = _choose_promotions(live, remaining)
-    promotion_lines, total = _apply(chosen, remaining)
+    candidates = eligible(
+        data.promotions,
+        kind=PromotionKind.REDEEM_DISCOUNT_PERCENT,
+        at=data.priced_at,
+        tier=data.tier,
+        reward_id=data.reward_id,
+        category=data.category,
+        promo_code=data.promo_code,
+    )
+    chosen = stack(candidates, max_stacked=data.stacking.max_stacked, benefit=lambda p: p.percent)
+    offs = cap_discounts(
+        list_price=base,
+        tier_off=tier_off,
+        promo_offs=[percent_discount(base, p.percent) for p in chosen],
+        max_percent=data.stacking.max_combined_discount_percent,
+    )
+    promotion_lines = [
+        PriceLine(
+            kind=PriceLineKind.PROMOTION,
+            source_id=promotion.ref,
+            description=_describe(promotion, off, base),
+            points=-off,
+        )
+        for promotion, off in zip(chosen, offs, strict=True)
+        if off > 0
+    ]
+    total = base - tier_off - sum(offs)
     lines.extend(promotion_lines)
     lines.append(
         PriceLine(
@@ -182,41 +211,8 @@ def price_offer(data: PricingInput) -> PriceQuote:
     )
 
 
-def _choose_promotions(live: Sequence[Promotion], amount: int) -> tuple[Promotion, ...]:
-    """Return the stack, or the best single non-stackable if strictly better."""
-    stack = tuple(p for p in live if p.stackable)
-    singles = [p for p in live if not p.stackable]
-    if not singles:
-        return stack
-    best = min(singles, key=lambda p: (_apply((p,), amount)[1], p.promotion_id))
-    if _apply((best,), amount)[1] < _apply(stack, amount)[1]:
-        return (best,)
-    return stack
-
-
-def _apply(promotions: Iterable[Promotion], amount: int) -> tuple[list[PriceLine], int]:
-    """Apply promotions in rule order; return their lines and the amount left."""
-    lines: list[PriceLine] = []
-    for promotion in sorted(promotions, key=_application_order):
-        if promotion.kind is PromotionKind.PERCENT_OFF:
-            off = percent_discount(amount, promotion.value)
-            label = f"{promotion.value}% off"
-        else:
-            # Cut to what is left so the total never goes below zero.
-            off = min(promotion.value, amount)
-            label = f"{promotion.value} points off"
-        lines.append(
-            PriceLine(
-                kind=PriceLineKind.PROMOTION,
-                source_id=promotion.promotion_id,
-                description=f"Promotion {promotion.promotion_id}: {label}",
-                points=-off,
-            )
-        )
-        amount -= off
-    return lines, amount
-
-
-def _application_order(promotion: Promotion) -> tuple[int, str]:
-    # Percentages first (see rule 4), then by id so the result is deterministic.
-    return (0 if promotion.kind is PromotionKind.PERCENT_OFF else 1, promotion.promotion_id)
+def _describe(promotion: Promotion, off: int, base: int) -> str:
+    label = f"Promotion {promotion.ref} ({promotion.campaign}): {promotion.percent}% off"
+    if off < percent_discount(base, promotion.percent):
+        return f"{label}, trimmed to the combined discount ceiling"
+    return label

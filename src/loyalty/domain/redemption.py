@@ -53,7 +53,7 @@ from loyalty.domain.limits import (
     review_reasons,
 )
 from loyalty.domain.pricing import PriceQuote, PricingInput, price_offer
-from loyalty.domain.promotions import Promotion
+from loyalty.domain.promotions import Promotion, StackingRules
 from loyalty.domain.reasons import Reason
 from loyalty.domain.tiers import Tier
 
@@ -87,6 +87,9 @@ class RedemptionFacts:
         available: Spendable points now (expired points never count).
         held: Points reserved by redemptions in flight.
         history: The member's other redemptions (never this one).
+        category: The reward's category (promotions may be scoped by it).
+        promotions: The promotion versions live when the facts were read.
+        promo_code: The code the member entered with this request, if any.
     """
 
     member: MemberProfile
@@ -99,6 +102,9 @@ class RedemptionFacts:
     available: int
     held: int
     history: RedemptionHistory
+    category: str | None = None
+    promotions: tuple[Promotion, ...] = ()
+    promo_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +116,7 @@ class RedemptionRules:
         points: The limits in points of POL-REDEMPTION-001.
         review: What POL-FRAUD-001 sends to a person whatever the score.
         review_timeout_s: How long a fraud review may wait (POL-FRAUD-001).
+        stacking: How promotions combine (POL-PROMO-001).
     """
 
     limits: RedemptionLimits
@@ -118,7 +125,7 @@ class RedemptionRules:
     points: PointLimits
     review: ReviewTriggers
     review_timeout_s: float
-    promotions: tuple[Promotion, ...] = ()
+    stacking: StackingRules
 
 
 class Outcome(StrEnum):
@@ -259,8 +266,11 @@ def price_of(facts: RedemptionFacts, rules: RedemptionRules, *, now: dt.datetime
             quantity=facts.quantity,
             tier=facts.member.tier,
             tier_discount_percent=rules.tier_discount_percent,
-            promotions=rules.promotions,
+            promotions=facts.promotions,
             priced_at=now,
+            stacking=rules.stacking,
+            category=facts.category,
+            promo_code=facts.promo_code,
         )
     )
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from loyalty.domain.promotions import Promotion
 from loyalty.domain.redemption import RedemptionFacts, RedemptionHistory
-from loyalty.ledger import catalog, reads, redemptions
+from loyalty.ledger import catalog, promotions, reads, redemptions
 from loyalty.ledger.models import Member, Reward
 from loyalty.ledger.results import Balance
 
@@ -30,15 +31,20 @@ def read_redemption_facts(
     device_id: str | None,
     now: dt.datetime,
     exclude_id: str,
+    promo_code: str | None = None,
 ) -> RedemptionFacts:
     """The facts as of ``now``; ``exclude_id`` names this redemption, left out of the history.
+
+    ``promo_code`` is the code the member entered; the live promotions are read here.
 
     Raises:
         NotFoundError: The member or the reward is unknown.
     """
     side = _member_side(session, member_id=member_id, now=now, exclude_id=exclude_id)
     reward = catalog.get_reward(session, reward_id=reward_id)
-    return side.facts(reward, quantity=quantity, channel=channel, device_id=device_id)
+    return side.facts(
+        reward, quantity=quantity, channel=channel, device_id=device_id, promo_code=promo_code
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +78,16 @@ class _MemberSide:
     member: Member
     balance: Balance
     history: RedemptionHistory
+    promotions: tuple[Promotion, ...]
 
     def facts(
-        self, reward: Reward, *, quantity: int, channel: str, device_id: str | None
+        self,
+        reward: Reward,
+        *,
+        quantity: int,
+        channel: str,
+        device_id: str | None,
+        promo_code: str | None = None,
     ) -> RedemptionFacts:
         return RedemptionFacts(
             member=catalog.member_profile(self.member),
@@ -87,6 +100,9 @@ class _MemberSide:
             available=self.balance.available,
             held=self.balance.held,
             history=self.history,
+            category=reward.category,
+            promotions=self.promotions,
+            promo_code=promo_code,
         )
 
 
@@ -98,4 +114,5 @@ def _member_side(
     history = redemptions.member_history(
         session, member_id=member_id, now=now, exclude_id=exclude_id
     )
-    return _MemberSide(member=member, balance=balance, history=history)
+    live = promotions.live_promotions(session, now=now)
+    return _MemberSide(member=member, balance=balance, history=history, promotions=live)

@@ -454,3 +454,56 @@ class ExpiryExtension(Base):
         CheckConstraint("days > 0 AND points > 0", name="extension_positive"),
         Index("ix_expiry_extensions_member", "member_id", "created_at"),
     )
+
+
+class PromotionVersion(Base):
+    """One version of a promotion (POL-PROMO-001); an edit inserts the next version.
+
+    Versions are facts (INSERT and SELECT only): a redemption's breakdown names
+    ``<promotion_id>@<version>`` and that version stays readable forever. The
+    promotion as it stands is its highest version.
+    """
+
+    __tablename__ = "promotion_versions"
+
+    promotion_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Decimal] = mapped_column(Numeric(8, 3))
+    reward_ids: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
+    categories: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
+    tiers: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    promo_code: Mapped[str | None] = mapped_column(String(64))
+    changed_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="promotion_version_positive"),
+        CheckConstraint(
+            "kind IN ('redeem_discount_percent','earn_bonus_multiplier')", name="promotion_kind"
+        ),
+        CheckConstraint("value > 0", name="promotion_value_positive"),
+        CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="promotion_window"),
+    )
+
+
+class PromoCodeUse(Base):
+    """One use of a promo code by a member, written in the hold's transaction.
+
+    Its id is the redemption's, so a retried hold finds its own use.
+    """
+
+    __tablename__ = "promo_code_uses"
+
+    redemption_id: Mapped[str] = mapped_column(String(640), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("accounts.member_id"))
+    promo_code: Mapped[str] = mapped_column(String(64))
+    promotion_id: Mapped[str] = mapped_column(String(64))
+    promotion_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = _now_column()
+
+    __table_args__ = (Index("ix_promo_code_uses_member_code", "member_id", "promo_code"),)

@@ -33,6 +33,8 @@ APP_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "accrual_returns": _FACT,
     "expiry_notices": _FACT,
     "expiry_extensions": _FACT,
+    "promotion_versions": _FACT,
+    "promo_code_uses": _FACT,
     # projections and records the application keeps current (UPDATE, never DELETE)
     "accounts": _RECORD,
     "holds": _RECORD,

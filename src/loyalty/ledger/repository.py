@@ -40,6 +40,7 @@ from loyalty.ledger import (
     discretionary,
     expiry_care,
     lots,
+    promotions,
     reads,
     reconcile,
     spend,
@@ -62,6 +63,7 @@ from loyalty.ledger.models import (
     Member,
     PointLot,
 )
+from loyalty.ledger.promotions import CodeUse
 from loyalty.ledger.results import (
     AccrualView,
     Balance,
@@ -258,8 +260,13 @@ class Ledger:
         reward_id: str | None = None,
         units: int = 0,
         ceiling: SpendCeiling | None = None,
+        promo_code: CodeUse | None = None,
     ) -> EntryResult:
         """Reserve ``points`` from the oldest-expiring unexpired lots, and ``units`` of stock.
+
+        With ``promo_code``, count one use of the code in the same transaction,
+        under the account lock, so two redemptions cannot both use a code the
+        member may use once (POL-PROMO-001).
 
         With ``ceiling``, refuse a hold that would take the member's redeemed
         points (``loyalty.ledger.spend``) past it; the account lock makes the
@@ -268,6 +275,7 @@ class Ledger:
         Raises:
             HoldCancelledError: a release already came for this key (the saga gave up).
             LimitExceededError: the hold would pass the daily or monthly ceiling.
+            PromoCodeUsedError: the member has used the code up.
             InsufficientPointsError: the member cannot cover ``points``.
             OutOfStockError: the reward has fewer than ``units`` left.
             NotEligibleError: the account is frozen (POL-SECURITY-001).
@@ -290,6 +298,15 @@ class Ledger:
             _require_not_frozen(op.session, member_id)
             if ceiling is not None:
                 _check_ceiling(op.session, member_id, points, ceiling, now=self._clock())
+            if promo_code is not None:
+                promotions.record_code_use(
+                    op.session,
+                    redemption_id=reference or idempotency_key,
+                    member_id=member_id,
+                    promo_code=promo_code.code,
+                    promotion_ref=(promo_code.promotion_id, promo_code.version),
+                    allowed=promo_code.allowed,
+                )
             taken = lots.consume(op.session, member_id, points, self._clock())
             if reward_id is not None and units:
                 stock.take(op.session, reward_id=reward_id, units=units)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from loyalty.domain.credit_caps import CreditLimits, CreditPurpose
 from loyalty.domain.earning import EarningRules, require_tier_multipliers
 from loyalty.domain.expiry import ExpiryRules, notice_days, per_tier_ints
 from loyalty.domain.program import ProgramParameters
+from loyalty.domain.promotions import StackingRules
 from loyalty.domain.refunds import RefundRules
 from loyalty.domain.tier_review import TierRules
 from loyalty.errors import ValidationError
@@ -157,6 +159,14 @@ class PolicyBook:
             ),
         )
 
+    def stacking_rules(self, *, today: dt.date | None = None) -> StackingRules:
+        """How promotions combine (POL-PROMO-001 in force).
+
+        Raises:
+            ValidationError: the policy or one of its numbers is missing or not positive.
+        """
+        return stacking_rules(self.in_force(today=today))
+
     def expiry_rules(self, *, today: dt.date | None = None) -> ExpiryRules:
         """Notices, extensions and reinstatements (POL-EXPIRY-001 in force).
 
@@ -244,3 +254,23 @@ def _positive_decimal(value: object, name: str) -> Decimal:
 
 def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def stacking_rules(current: Mapping[str, PolicyDocument]) -> StackingRules:
+    """POL-PROMO-001's numbers from the versions in force."""
+
+    def number(key: str) -> object:
+        return parameter(current, PROMO_POLICY, key)
+
+    return StackingRules(
+        max_stacked=_positive_int(number("max_stacked_promotions"), "max_stacked_promotions"),
+        max_combined_discount_percent=_positive_int(
+            number("max_combined_discount_percent"), "max_combined_discount_percent"
+        ),
+        max_bonus_multiplier=_positive_decimal(
+            number("max_bonus_multiplier"), "max_bonus_multiplier"
+        ),
+        promo_code_uses_per_member=_positive_int(
+            number("promo_code_uses_per_member"), "promo_code_uses_per_member"
+        ),
+    )

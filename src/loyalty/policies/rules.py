@@ -20,7 +20,7 @@ from loyalty.domain.limits import PointLimits, ReviewTriggers
 from loyalty.domain.redemption import RedemptionRules
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
-from loyalty.policies.book import REDEMPTION_POLICY, TIER_POLICY, PolicyBook
+from loyalty.policies.book import REDEMPTION_POLICY, TIER_POLICY, PolicyBook, stacking_rules
 from loyalty.policies.corpus import PolicyDocument
 from loyalty.policies.parameters import parameter, tier_points
 
@@ -84,4 +84,5 @@ def redemption_rules(
             max_in_24h=number(FRAUD_POLICY, "velocity_max_redemptions_24h"),
         ),
         review_timeout_s=number(FRAUD_POLICY, "fraud_review_timeout_hours") * 3600.0,
+        stacking=stacking_rules(current),
     )

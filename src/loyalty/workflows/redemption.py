@@ -77,6 +77,9 @@ NEEDS_ATTENTION_ALERT_PATCH = "needs-attention-alert"
 # Runs started after this patch read the facts and decide in a local activity (one
 # workflow task and one activity task fewer per saga); before it, a regular activity.
 LOCAL_DECIDE_PATCH = "local-decide"
+# Runs started before this patch never carry a promo code into the hold (issue 13 item 4);
+# the patch is asked only when the decision names a code, so older histories never reach it.
+PROMO_CODE_PATCH = "promo-code-use"
 
 
 TOO_LATE = "a cancel arrived while the points were being captured: too late, completed"
@@ -137,7 +140,10 @@ class RedemptionWorkflow:
         if workflow.patched(DECIDE_REDEMPTION_PATCH):
             decision = await self._decide()
             assert decision.price is not None  # proceed and review are priced
-            await self._reserve_fulfill_capture(decision.price.total, decision.ceiling)
+            claim = decision.promo_code
+            if claim is not None and not workflow.patched(PROMO_CODE_PATCH):
+                claim = None
+            await self._reserve_fulfill_capture(decision.price.total, decision.ceiling, claim)
         else:
             await self._reserve_fulfill_capture(await self._check_step_by_step(), None)
 
@@ -212,7 +218,12 @@ class RedemptionWorkflow:
             )
         return price.total
 
-    async def _reserve_fulfill_capture(self, points: int, ceiling: act.SpendCeiling | None) -> None:
+    async def _reserve_fulfill_capture(
+        self,
+        points: int,
+        ceiling: act.SpendCeiling | None,
+        promo_code: act.PromoCodeClaim | None = None,
+    ) -> None:
         hold_key = self._key(Step.RESERVE_POINTS)
         self._compensations.register(
             Step.RELEASE_POINTS,
@@ -235,6 +246,7 @@ class RedemptionWorkflow:
                 reward_id=self._request.reward_id,
                 units=self._request.quantity,
                 ceiling=ceiling,
+                promo_code=promo_code,
             ),
             act.PointsMoved,
             LEDGER,

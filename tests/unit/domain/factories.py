@@ -9,6 +9,7 @@ runs with ``--import-mode=importlib`` and the project root on ``pythonpath``).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from loyalty.domain.eligibility import (
@@ -20,8 +21,10 @@ from loyalty.domain.eligibility import (
 )
 from loyalty.domain.fraud import FraudInput, FraudThresholds
 from loyalty.domain.pricing import PricingInput
-from loyalty.domain.promotions import Promotion, PromotionKind
+from loyalty.domain.promotions import Promotion, PromotionKind, PromotionScope
 from loyalty.domain.tiers import MemberStatus, Tier
+from loyalty.policies.book import PolicyBook
+from tests.support.policies import POLICIES
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -112,31 +115,36 @@ def make_fraud_input(**overrides: Any) -> FraudInput:
     return FraudInput(**(fields | overrides))
 
 
+STACKING = PolicyBook(POLICIES).stacking_rules()
+
+
 def make_promotion(
     promotion_id: str,
-    kind: PromotionKind,
-    value: int,
+    value: int | str,
     *,
-    stackable: bool = True,
+    kind: PromotionKind = PromotionKind.REDEEM_DISCOUNT_PERCENT,
+    campaign: str | None = None,
+    version: int = 1,
+    scope: PromotionScope | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    promo_code: str | None = None,
 ) -> Promotion:
     return Promotion(
         promotion_id=promotion_id,
+        version=version,
+        campaign=campaign or f"campaign-{promotion_id}",
         kind=kind,
-        value=value,
+        value=Decimal(value),
+        scope=scope or PromotionScope(),
         starts_at=starts_at or NOW - timedelta(days=1),
         ends_at=ends_at or NOW + timedelta(days=1),
-        stackable=stackable,
+        promo_code=promo_code,
     )
 
 
-def percent_off(promotion_id: str, value: int, *, stackable: bool = True) -> Promotion:
-    return make_promotion(promotion_id, PromotionKind.PERCENT_OFF, value, stackable=stackable)
-
-
-def points_off(promotion_id: str, value: int, *, stackable: bool = True) -> Promotion:
-    return make_promotion(promotion_id, PromotionKind.POINTS_OFF, value, stackable=stackable)
+def percent_off(promotion_id: str, value: int, *, campaign: str | None = None) -> Promotion:
+    return make_promotion(promotion_id, value, campaign=campaign)
 
 
 def make_pricing_input(
@@ -147,6 +155,7 @@ def make_pricing_input(
     tier_discount_percent: dict[Tier, int] | None = None,
     promotions: tuple[Promotion, ...] = (),
     priced_at: datetime = NOW,
+    promo_code: str | None = None,
 ) -> PricingInput:
     return PricingInput(
         reward_id="r-1",
@@ -156,4 +165,6 @@ def make_pricing_input(
         tier_discount_percent=tier_discount_percent or {},
         promotions=promotions,
         priced_at=priced_at,
+        stacking=STACKING,
+        promo_code=promo_code,
     )

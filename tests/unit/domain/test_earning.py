@@ -7,10 +7,12 @@ from decimal import Decimal
 import pytest
 
 from loyalty.domain.earning import CAPPED_MULTIPLIER, CAPPED_POINTS, earn, points_to_take_back
+from loyalty.domain.promotions import PromotionKind, PromotionScope, bonus_multipliers
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
 from loyalty.policies.book import PolicyBook
 from tests.support.policies import POLICIES
+from tests.unit.domain.factories import NOW, make_promotion
 
 RULES = PolicyBook(POLICIES).earning_rules()
 
@@ -66,3 +68,33 @@ def test_a_return_beyond_the_order_is_refused() -> None:
         points_to_take_back(
             points=10, amount=Decimal(10), returned_before=Decimal(6), returned_now=Decimal(5)
         )
+
+
+def test_bonus_promotions_stack_by_the_promotion_policy_then_the_total_is_capped() -> None:
+    stacking = PolicyBook(POLICIES).stacking_rules()
+    bonus = PromotionKind.EARN_BONUS_MULTIPLIER
+    live = (
+        make_promotion("a", "0.5", kind=bonus, campaign="spring"),
+        make_promotion("b", "0.25", kind=bonus, campaign="spring"),  # same campaign as a
+        make_promotion("c", "0.25", kind=bonus),
+        make_promotion("d", "0.1", kind=bonus),  # beyond max_stacked
+        make_promotion("gold", "1", kind=bonus, scope=PromotionScope(tiers=frozenset({Tier.GOLD}))),
+        make_promotion("discount", "20"),  # a redemption discount, not an earning bonus
+    )
+    chosen = bonus_multipliers(live, at=NOW, tier=Tier.BRONZE, rules=stacking)
+    assert [p.ref for p in chosen] == ["a@1", "c@1"]
+
+    earned = earn(
+        Decimal(100), tier=Tier.BRONZE, rules=RULES, promotion_bonuses=[p.value for p in chosen]
+    )
+    assert (earned.multiplier, earned.points) == (Decimal("1.75"), 175)
+
+    gold = bonus_multipliers(live, at=NOW, tier=Tier.GOLD, rules=stacking)
+    assert [p.ref for p in gold] == ["gold@1", "a@1"]
+    capped = earn(
+        Decimal(100), tier=Tier.PLATINUM, rules=RULES, promotion_bonuses=[p.value for p in gold]
+    )
+    assert (capped.multiplier, capped.capped_by) == (
+        stacking.max_bonus_multiplier,
+        (CAPPED_MULTIPLIER,),
+    )

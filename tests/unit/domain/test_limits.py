@@ -27,7 +27,7 @@ from loyalty.domain.redemption import (
 )
 from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
-from tests.unit.domain.factories import NOW, make_member, make_reward, make_thresholds
+from tests.unit.domain.factories import NOW, STACKING, make_member, make_reward, make_thresholds
 
 BY_TIER = {Tier.BRONZE: 1, Tier.SILVER: 2, Tier.GOLD: 4, Tier.PLATINUM: 8}
 LIMITS = PointLimits(
@@ -156,6 +156,7 @@ RULES = RedemptionRules(
     points=LIMITS,
     review=TRIGGERS,
     review_timeout_s=48 * 3600.0,
+    stacking=STACKING,
 )
 
 
