@@ -34,7 +34,7 @@ from loyalty.contracts.maintenance import (
     HoldSweepReport,
     HoldSweepRequest,
 )
-from loyalty.contracts.redemption import RedemptionStatus, Step, step_key
+from loyalty.contracts.redemption import FULFILL_REWARD, RedemptionStatus, Step, step_key
 from loyalty.ledger.catalog import upsert_reward
 from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.models import Reward
@@ -97,11 +97,14 @@ async def stranded(
 ) -> WorkflowHandle[Any, Any]:
     """A redemption terminated while its voucher was being issued: its hold is left active."""
     partner.control(issue={"latency_ms": 1_500})
+    calls = harness.faults.calls[FULFILL_REWARD]
     handle = await harness.start(redemption_request(member, reward))
     await wait_for(handle, status=RedemptionStatus.RUNNING, step=Step.FULFILL_REWARD)
+    while harness.faults.calls[FULFILL_REWARD] == calls:  # the worker has the call in hand
+        await asyncio.sleep(0.02)
     await handle.terminate(reason="operator terminated it from the Web UI")
     issued = step_key(handle.id, Step.FULFILL_REWARD)
-    for _ in range(100):  # the partner call in flight still lands: a live voucher
+    for _ in range(400):  # the partner call in flight still lands: a live voucher
         if any(v["idempotency_key"] == issued for v in partner.vouchers()):
             return handle
         await asyncio.sleep(0.05)
