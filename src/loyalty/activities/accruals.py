@@ -31,7 +31,8 @@ from loyalty.domain.tiers import Tier
 from loyalty.errors import ValidationError
 from loyalty.ledger import catalog, promotions
 from loyalty.ledger.accruals import Purchase, Return
-from loyalty.ledger.repository import Clock, Ledger, utc_now
+from loyalty.ledger.operation import utc_now
+from loyalty.ledger.repository import Clock, Ledger
 from loyalty.ledger.results import AccrualView
 from loyalty.policies.book import PolicyBook
 

@@ -27,7 +27,8 @@ from loyalty.domain.guardrail_types import BudgetUsage, CreditHistory, MemberFac
 from loyalty.domain.redemption import RedemptionRules
 from loyalty.errors import NotFoundError
 from loyalty.ledger import catalog, discretionary, reads, redemptions
-from loyalty.ledger.repository import Clock, Ledger, utc_now
+from loyalty.ledger.operation import utc_now
+from loyalty.ledger.repository import Clock, Ledger
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
 

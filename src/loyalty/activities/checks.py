@@ -48,7 +48,8 @@ from loyalty.domain.redemption import (
 )
 from loyalty.ledger import catalog, promotions, reads
 from loyalty.ledger.facts import read_redemption_facts
-from loyalty.ledger.repository import Clock, utc_now
+from loyalty.ledger.operation import utc_now
+from loyalty.ledger.repository import Clock
 
 
 class RedemptionChecks:

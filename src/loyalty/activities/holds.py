@@ -31,7 +31,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from loyalty.contracts.maintenance import SWEEP_HOLDS, HoldSweepReport, HoldSweepRequest, SweptHold
 from loyalty.contracts.redemption import Step, step_key
 from loyalty.errors import InvalidStateError, UnavailableError
-from loyalty.ledger.repository import Clock, Ledger, utc_now
+from loyalty.ledger.operation import utc_now
+from loyalty.ledger.repository import Clock, Ledger
 from loyalty.ledger.stranded import SagaHold, active_saga_holds
 from loyalty.partners import PartnerClient
 from loyalty.partners.errors import PartnerRejectedError, PartnerUnavailableError

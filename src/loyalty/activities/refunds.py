@@ -22,7 +22,8 @@ from loyalty.contracts.redemption import (
 )
 from loyalty.domain.refunds import review_reasons
 from loyalty.ledger import refunds
-from loyalty.ledger.repository import Clock, Ledger, utc_now
+from loyalty.ledger.operation import utc_now
+from loyalty.ledger.repository import Clock, Ledger
 from loyalty.policies.book import PolicyBook
 
 

@@ -10,7 +10,7 @@ from loyalty.api import schemas, views
 from loyalty.contracts.redemption import RedemptionStatus
 from loyalty.domain.redemption import Outcome, RedemptionRules, decide_redemption
 from loyalty.ledger.facts import read_redemption_facts
-from loyalty.ledger.repository import utc_now
+from loyalty.ledger.operation import utc_now
 
 _VERDICT = {
     Outcome.PROCEED: "would_proceed",

@@ -15,7 +15,7 @@ from loyalty.api.catalog_schemas import MemberCatalogPublic, MemberRewardPublic,
 from loyalty.domain.redemption import Offer, RedemptionRules, offer_of
 from loyalty.ledger.facts import read_catalog_facts
 from loyalty.ledger.models import Reward
-from loyalty.ledger.repository import utc_now
+from loyalty.ledger.operation import utc_now
 
 
 def member_catalog(

@@ -34,7 +34,7 @@ from loyalty.ledger.models import Accrual, AccrualReturn, PointLot
 from loyalty.ledger.results import AccrualView, ReturnView
 
 if TYPE_CHECKING:
-    from loyalty.ledger.repository import _Operation
+    from loyalty.ledger.operation import Operation
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -50,7 +50,7 @@ class Purchase:
 
 
 def pend(
-    op: _Operation,
+    op: Operation,
     purchase: Purchase,
     *,
     tier: str,
@@ -95,7 +95,7 @@ def pend(
     return view(accrual)
 
 
-def settle(op: _Operation, accrual_id: str, *, expires_at: dt.datetime, now: dt.datetime) -> None:
+def settle(op: Operation, accrual_id: str, *, expires_at: dt.datetime, now: dt.datetime) -> None:
     """Make what is still pending available; first repay what the member owes."""
     accrual = _get(op.session, accrual_id)
     if accrual.status != "pending":
@@ -137,7 +137,7 @@ class Return:
     actor: str
 
 
-def take_back(op: _Operation, accrual_id: str, request: Return, *, now: dt.datetime) -> ReturnView:
+def take_back(op: Operation, accrual_id: str, request: Return, *, now: dt.datetime) -> ReturnView:
     """Take back the points a return cancels: from pending, or from available and then owed.
 
     Raises:
@@ -192,7 +192,7 @@ def take_back(op: _Operation, accrual_id: str, request: Return, *, now: dt.datet
 
 
 def _from_pending(
-    op: _Operation, accrual: Accrual, points: int, request: Return
+    op: Operation, accrual: Accrual, points: int, request: Return
 ) -> tuple[int, int, int]:
     accrual.pending_points -= points
     if points:
@@ -208,7 +208,7 @@ def _from_pending(
 
 
 def _from_available(
-    op: _Operation, accrual: Accrual, points: int, request: Return, *, now: dt.datetime
+    op: Operation, accrual: Accrual, points: int, request: Return, *, now: dt.datetime
 ) -> tuple[int, int, int]:
     accrual.settled_points -= points
     if not points:

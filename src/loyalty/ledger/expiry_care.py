@@ -37,7 +37,7 @@ from loyalty.ledger import audit
 from loyalty.ledger.models import ExpiryExtension, ExpiryNotice, LedgerEntry, PointLot
 
 if TYPE_CHECKING:
-    from loyalty.ledger.repository import _Operation
+    from loyalty.ledger.operation import Operation
 
 YEAR = dt.timedelta(days=365)
 
@@ -137,7 +137,7 @@ def record_notices(
 
 
 def extend(
-    op: _Operation,
+    op: Operation,
     *,
     key: str,
     expires_on: dt.date,
@@ -198,7 +198,7 @@ def extend(
 
 
 def reinstate(
-    op: _Operation,
+    op: Operation,
     *,
     tier: Tier,
     rules: ExpiryRules,

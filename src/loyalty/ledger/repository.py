@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -54,15 +53,14 @@ from loyalty.ledger.idempotency import (
     to_result,
 )
 from loyalty.ledger.models import (
-    Account,
     Accrual,
     Hold,
     HoldAllocation,
     HoldTombstone,
-    LedgerEntry,
     Member,
     PointLot,
 )
+from loyalty.ledger.operation import Operation, lock_account, utc_now
 from loyalty.ledger.promotions import CodeUse
 from loyalty.ledger.results import (
     AccrualView,
@@ -75,10 +73,6 @@ from loyalty.ledger.results import (
 )
 
 Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _require_points(points: int, *, name: str = "points") -> int:
@@ -533,7 +527,7 @@ class Ledger:
 
     def _expire_member(self, member_id: str, as_of: dt.datetime) -> tuple[int, int]:
         with self._sessions.begin() as session:
-            op = _Operation(session, _lock_account(session, member_id))
+            op = Operation(session, lock_account(session, member_id))
             due = session.scalars(
                 select(PointLot)
                 .where(
@@ -571,7 +565,7 @@ class Ledger:
     @contextmanager
     def _transaction(
         self, member_id: str, key: str, request_hash: str, *, session: Session | None = None
-    ) -> Iterator[_Operation]:
+    ) -> Iterator[Operation]:
         """Begin, lock the account, look up the key; commit on success, else roll back.
 
         With ``session``, join the caller's transaction instead (the caller commits).
@@ -593,8 +587,8 @@ class Ledger:
             raise
 
     @staticmethod
-    def _operation(session: Session, member_id: str, key: str, request_hash: str) -> _Operation:
-        op = _Operation(session, _lock_account(session, member_id), key, request_hash)
+    def _operation(session: Session, member_id: str, key: str, request_hash: str) -> Operation:
+        op = Operation(session, lock_account(session, member_id), key, request_hash)
         op.replay = find_replay(session, key, request_hash)
         return op
 
@@ -605,7 +599,7 @@ def _allocations(session: Session, hold_id: int) -> list[HoldAllocation]:
     )
 
 
-def _release(op: _Operation, hold: Hold, *, reason: str) -> EntryResult:
+def _release(op: Operation, hold: Hold, *, reason: str) -> EntryResult:
     """Give an active hold's points back to their lots and its units back to stock."""
     lots.restore(op.session, _allocations(op.session, hold.id), hold.points)
     stock.give_back(op.session, hold)
@@ -634,7 +628,7 @@ def _check_ceiling(
         raise LimitExceededError(messages[0], reasons=messages)
 
 
-def _tombstone(op: _Operation, hold_key: str, *, reason: str) -> None:
+def _tombstone(op: Operation, hold_key: str, *, reason: str) -> None:
     """Remember that ``hold_key`` was released before any hold (idempotent)."""
     op.session.execute(
         insert(HoldTombstone)
@@ -646,80 +640,3 @@ def _tombstone(op: _Operation, hold_key: str, *, reason: str) -> None:
 def _is_key_violation(error: IntegrityError) -> bool:
     diag = getattr(error.orig, "diag", None)
     return getattr(diag, "constraint_name", None) == "ledger_entries_idempotency_key_key"
-
-
-def _lock_account(session: Session, member_id: str) -> Account:
-    account = session.scalars(
-        select(Account).where(Account.member_id == member_id).with_for_update()
-    ).first()
-    if account is None:
-        raise NotFoundError(f"member {member_id} not found")
-    return account
-
-
-class _Operation:
-    """One operation inside its transaction: the locked account and how to post."""
-
-    def __init__(self, session: Session, account: Account, key: str = "", request_hash: str = ""):
-        self.session = session
-        self.account = account
-        self.key = key
-        self.request_hash = request_hash
-        self.replay: EntryResult | None = None
-
-    def new_lot(self, points: int, expires_at: dt.datetime) -> PointLot:
-        lot = PointLot(
-            member_id=self.account.member_id,
-            original_points=points,
-            remaining=points,
-            expired_points=0,
-            expires_at=expires_at,
-        )
-        self.session.add(lot)
-        self.session.flush()
-        return lot
-
-    def lock_hold(self, hold_id: int, *, expected_status: str | None) -> Hold:
-        hold = self.session.scalars(select(Hold).where(Hold.id == hold_id).with_for_update()).one()
-        if expected_status is not None and hold.status != expected_status:
-            raise InvalidStateError(
-                f"hold {hold_id} is {hold.status}, not {expected_status}",
-                reasons=[f"hold is already {hold.status}"],
-            )
-        return hold
-
-    def post(
-        self,
-        kind: str,
-        delta_available: int,
-        delta_held: int,
-        *,
-        delta_pending: int = 0,
-        delta_owed: int = 0,
-        **fields: Any,
-    ) -> EntryResult:
-        """Move the projection and append the entry that explains the move."""
-        account = self.account
-        account.available += delta_available
-        account.held += delta_held
-        account.pending += delta_pending
-        account.owed += delta_owed
-        account.updated_at = utc_now()
-        entry = LedgerEntry(
-            member_id=account.member_id,
-            kind=kind,
-            delta_available=delta_available,
-            delta_held=delta_held,
-            available_after=account.available,
-            held_after=account.held,
-            delta_pending=delta_pending,
-            pending_after=account.pending,
-            delta_owed=delta_owed,
-            owed_after=account.owed,
-            idempotency_key=self.key,
-            request_hash=self.request_hash,
-            **fields,
-        )
-        self.session.add(entry)
-        self.session.flush()
-        return to_result(entry)

@@ -32,7 +32,7 @@ from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewReport, T
 from loyalty.ledger import catalog, members
 from loyalty.ledger.members import Actor, Enrolment
 from loyalty.ledger.models import Member
-from loyalty.ledger.repository import utc_now
+from loyalty.ledger.operation import utc_now
 
 router = gated_router(prefix="/v1/members", tags=["members"], responses=errors(*AUTHENTICATED, 404))
 REQUIRED_FIELDS = frozenset({"region", "notes"})

@@ -33,7 +33,7 @@ from loyalty.domain.promotions import PromotionKind, PromotionScope
 from loyalty.errors import InvalidStateError
 from loyalty.ledger import promotions
 from loyalty.ledger.models import PromotionVersion
-from loyalty.ledger.repository import utc_now
+from loyalty.ledger.operation import utc_now
 
 router = gated_router(
     prefix="/v1/promotions", tags=["promotions"], responses=errors(*AUTHENTICATED)
