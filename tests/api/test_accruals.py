@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.contracts.accrual import ACCRUAL_WORKFLOW, AccrualState, accrual_workflow_id
+from loyalty.domain.tiers import Tier
+from loyalty.ledger.models import Member
 from loyalty.ledger.repository import Ledger
+from loyalty.policies.book import PolicyBook
 from tests.conftest import MemberFactory, unique_id
 from tests.support.api import ApiFactory, ApiHarness
 from tests.support.policies import policies_with
@@ -181,3 +185,30 @@ async def settled(api: ApiHarness, member: str, order: str) -> AccrualState:
     state: AccrualState = await handle.result()
     assert (await handle.describe()).workflow_type == ACCRUAL_WORKFLOW
     return state
+
+
+async def test_a_settled_purchase_that_reaches_the_next_tier_upgrades_the_member_at_once(
+    api_factory: ApiFactory,
+    new_member: MemberFactory,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    """POL-TIER-001 reviews on accrual too: the settled points count at once, not tomorrow."""
+    policies = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    api = await api_factory(policies_dir=policies)
+    member, order = new_member(tier="bronze"), unique_id("order")
+    silver = PolicyBook(policies).tier_rules().thresholds[Tier.SILVER]
+    base = PolicyBook(policies).earning_rules().base_points_per_currency_unit
+
+    await accrue(api, member, order, f"{silver // base}.00")  # bronze earns at least 1x
+    state = await settled(api, member, order)
+
+    with sessions() as session:
+        row = session.get(Member, member)
+        assert row is not None
+        tier = row.tier
+    assert state.status == "available" and state.record is not None
+    assert state.record.points >= silver
+    assert tier == Tier.SILVER.value

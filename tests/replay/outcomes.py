@@ -40,6 +40,7 @@ KEPT = frozenset(
     set(_FIRST)
     | {f"durable_fanout_{name}" for name in (*_FIRST, "refund")}
     | {"scoped_child_assisted_redemption"}
+    | {"before_tier_on_accrual_patch_accrual_available"}
     # ExpirePoints before the expiry-notices patch (a copy of the points_expiry recording)
     | {"before_expiry_notices_patch_points_expiry"}
     | {

@@ -66,12 +66,16 @@ from tests.support.redemptions import redemption_request, wait_for
 from tests.support.temporal import TEST_SECRETS, SagaHarness
 
 HISTORIES = Path(__file__).parent / "histories"
+WORKFLOW_IDS = Path(__file__).parent / "workflow_ids.json"
 
 
 async def save(client: Client, name: str, workflow_id: str) -> None:
+    """Keep the history, and its workflow id: child ids may be built from it."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     body = json.dumps(json.loads(history.to_json()), indent=1)
     (HISTORIES / f"{name}.json").write_text(body + "\n")
+    ids = json.loads(WORKFLOW_IDS.read_text()) if WORKFLOW_IDS.exists() else {}
+    WORKFLOW_IDS.write_text(json.dumps({**ids, name: workflow_id}, indent=1, sort_keys=True) + "\n")
 
 
 async def _decided(saga: SagaHarness, member: str, update: str, decision: Any) -> r.RedemptionState:

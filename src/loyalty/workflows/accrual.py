@@ -6,7 +6,9 @@
    ``pending_period_days``). Meanwhile ``return_purchase`` updates take points
    back from pending; a full return cancels the accrual and ends the wait.
 3. ``SettleAccrual`` makes what is left available (retried until it lands:
-   nobody else would ever settle it).
+   nobody else would ever settle it), then a child ``ReviewTiers`` run reviews
+   the member's tier (POL-TIER-001 reviews on accrual; runs after the
+   ``tier-review-on-accrual`` patch).
 
 Once settlement starts, ``return_purchase`` is refused with ``accrual_not_pending``
 and the caller posts the return through an ``AccrualReturn`` workflow, which
@@ -23,7 +25,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts.accrual import (
@@ -47,12 +49,29 @@ with workflow.unsafe.imports_passed_through():
         SettleAccrual,
         TakeBack,
     )
+    from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewReport, TierReviewRequest
     from loyalty.contracts.redemption import QUERY_STATE
     from loyalty.contracts.webhooks import EventType, WebhookEvent, event_id
     from loyalty.workflows.options import LEDGER, SETTLE, StepOptions
     from loyalty.workflows.webhook_fanout import fan_out
 
 T = TypeVar("T", bound=BaseModel)
+# Runs started after this patch review the member's tier once the points settle
+# (POL-TIER-001: "on accrual"), besides the daily review; older runs only settle.
+TIER_PATCH = "tier-review-on-accrual"
+
+
+async def _review_tier(member_id: str, accrual_id: str) -> None:
+    """Review the member's tier as a child run; a failure there never undoes the accrual."""
+    try:
+        await workflow.execute_child_workflow(
+            REVIEW_TIERS_WORKFLOW,
+            TierReviewRequest(member_id=member_id, requested_by="accrual", role="system"),
+            id=f"tier-review~{member_id}~{accrual_id}",
+            result_type=TierReviewReport,
+        )
+    except ChildWorkflowError as error:  # the daily review will see the member anyway
+        workflow.logger.warning("tier review after accrual failed: %s", error.cause or error)
 
 
 async def call(activity: str, argument: BaseModel, result: type[T], options: StepOptions) -> T:
@@ -122,14 +141,15 @@ class AccrualWorkflow:
         self._settling = True
         await workflow.wait_condition(lambda: self._returns_in_flight == 0)
         if self._state.status == AccrualStatus.PENDING:
-            self._apply(
-                await call(
-                    SETTLE_ACCRUAL,
-                    SettleAccrual(accrual_id=accrual_id, member_id=request.member_id),
-                    AccrualRecord,
-                    SETTLE,
-                )
+            settled = await call(
+                SETTLE_ACCRUAL,
+                SettleAccrual(accrual_id=accrual_id, member_id=request.member_id),
+                AccrualRecord,
+                SETTLE,
             )
+            self._apply(settled)
+            if settled.status == AccrualStatus.AVAILABLE and workflow.patched(TIER_PATCH):
+                await _review_tier(request.member_id, accrual_id)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
