@@ -199,6 +199,7 @@ def take(ids: dict[str, str]) -> None:
         shoot(page, workflows('LoyaltyMemberId="M0001"'), "06-member-filter.png", ids["completed"])
         open_run(page, ids["completed"], "CapturePoints")
         snap(page, "07-completed-run.png")
+        shoot(page, f"{UI}/namespaces/{NAMESPACE}/schedules", "08-schedules.png", "hold-sweeper")
         browser.close()
 
 
