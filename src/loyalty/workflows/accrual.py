@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import TypeVar
 
-from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts.accrual import (
@@ -52,10 +50,10 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewReport, TierReviewRequest
     from loyalty.contracts.redemption import QUERY_STATE
     from loyalty.contracts.webhooks import EventType, WebhookEvent, event_id
-    from loyalty.workflows.options import LEDGER, SETTLE, StepOptions
+    from loyalty.workflows.options import LEDGER, SETTLE
+    from loyalty.workflows.saga import call
     from loyalty.workflows.webhook_fanout import fan_out
 
-T = TypeVar("T", bound=BaseModel)
 # Runs started after this patch review the member's tier once the points settle
 # (POL-TIER-001: "on accrual"), besides the daily review; older runs only settle.
 TIER_PATCH = "tier-review-on-accrual"
@@ -72,22 +70,6 @@ async def _review_tier(member_id: str, accrual_id: str) -> None:
         )
     except ChildWorkflowError as error:  # the daily review will see the member anyway
         workflow.logger.warning("tier review after accrual failed: %s", error.cause or error)
-
-
-async def call(activity: str, argument: BaseModel, result: type[T], options: StepOptions) -> T:
-    """Run one step; a refusal becomes a non-retryable error of the same type."""
-    try:
-        value: T = await workflow.execute_activity(
-            activity, argument, result_type=result, **options.kwargs()
-        )
-    except ActivityError as error:
-        cause = error.cause
-        if isinstance(cause, ApplicationError):
-            raise ApplicationError(
-                cause.message, *cause.details, type=cause.type, non_retryable=True
-            ) from error
-        raise
-    return value
 
 
 async def take_back(

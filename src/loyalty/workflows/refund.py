@@ -18,9 +18,7 @@ operator) fails the workflow with its type. Runs started before the
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeVar
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -40,10 +38,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from loyalty.contracts.webhooks import PUBLISH_EVENT, EventType, WebhookEvent, event_id
     from loyalty.domain.approvals import approval_refusal
-    from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER, StepOptions
+    from loyalty.workflows.options import BEST_EFFORT, CHECK, LEDGER, PARTNER
+    from loyalty.workflows.saga import call
     from loyalty.workflows.webhook_fanout import DURABLE_FANOUT_PATCH, fan_out
 
-T = TypeVar("T", bound=BaseModel)
 VOID_FIRST_PATCH = "refund-void-first"
 
 
@@ -64,7 +62,7 @@ class RefundWorkflow:
         if not workflow.patched(VOID_FIRST_PATCH):
             return await self._points_first()
         try:
-            plan = await self._call(
+            plan = await call(
                 act.PREPARE_REFUND,
                 act.PrepareRefund(redemption_id=request.redemption_id, quantity=request.quantity),
                 act.RefundPlan,
@@ -73,7 +71,7 @@ class RefundWorkflow:
             self._state.points, self._state.quantity = plan.points, plan.quantity
             if plan.review_reasons:
                 await self._await_approval(plan)
-            await self._call(
+            await call(
                 act.VOID_REFUNDED_UNITS,
                 act.VoidUnits(
                     fulfillment_key=plan.fulfillment_key,
@@ -114,7 +112,7 @@ class RefundWorkflow:
 
     async def _refund_points(self, plan: act.RefundPlan) -> act.RefundRecorded:
         request = self._request
-        return await self._call(
+        return await call(
             act.REFUND_POINTS,
             act.RefundPoints(
                 redemption_id=request.redemption_id,
@@ -146,23 +144,6 @@ class RefundWorkflow:
         await self._announce(result, plan.member_id)
         return result
 
-    async def _call(
-        self, activity: str, argument: BaseModel, result: type[T], options: StepOptions
-    ) -> T:
-        """Run one step; a refusal fails the refund with its type, not retried."""
-        try:
-            value: T = await workflow.execute_activity(
-                activity, argument, result_type=result, **options.kwargs()
-            )
-        except ActivityError as error:
-            cause = error.cause
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(
-                    cause.message, *cause.details, type=cause.type, non_retryable=True
-                ) from error
-            raise
-        return value
-
     async def _announce(self, result: RefundResult, member_id: str) -> None:
         """Start the ``redemption.refunded`` webhooks (durably since DURABLE_FANOUT_PATCH)."""
         event = WebhookEvent(
@@ -183,7 +164,7 @@ class RefundWorkflow:
 
     async def _points_first(self) -> RefundResult:
         request = self._request
-        plan = await self._call(
+        plan = await call(
             act.PREPARE_REFUND,
             act.PrepareRefund(redemption_id=request.redemption_id, quantity=request.quantity),
             act.RefundPlan,

@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from loyalty.contracts.redemption import Step
 from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
@@ -31,6 +31,26 @@ from loyalty.workflows.options import COMPENSATION, StepOptions
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
+
+
+async def call(activity: str, argument: BaseModel, result: type[T], options: StepOptions) -> T:
+    """Run one activity for a workflow without a recorded saga (refund, accrual).
+
+    A failure the activity reported (an ``ApplicationError``, after its retries)
+    fails the workflow with the same type and details, not retried again.
+    """
+    try:
+        value: T = await workflow.execute_activity(
+            activity, argument, result_type=result, **options.kwargs()
+        )
+    except ActivityError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError):
+            raise ApplicationError(
+                cause.message, *cause.details, type=cause.type, non_retryable=True
+            ) from error
+        raise
+    return value
 
 
 class Ended(Exception):
