@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,31 +36,16 @@ from loyalty.contracts.maintenance import (
 )
 from loyalty.contracts.redemption import FULFILL_REWARD, RedemptionStatus, Step, step_key
 from loyalty.ledger.catalog import upsert_reward
-from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.models import Reward
 from loyalty.ledger.repository import Ledger
 from loyalty.seed import _reward
 from tests.conftest import unique_id
 from tests.support import temporal as support
 from tests.support.cli import loyalty
-from tests.support.databases import scratch_database
 from tests.support.members import funded_member
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.redemptions import redemption_request, wait_for
 from tests.support.temporal import SagaHarness, running_worker
-
-
-@pytest.fixture(scope="module")
-def own_database() -> Iterator[str]:
-    with scratch_database("loyalty_sweep") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def own_sessions(own_database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(own_database, pool_size=4)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,32 +24,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from loyalty.contracts.maintenance import DISCREPANCY_ERROR, ExpirySummary
 from loyalty.contracts.members import TierReviewReport
-from loyalty.ledger.db import make_engine, make_session_factory
 from loyalty.ledger.models import AuditRecord, Member
 from loyalty.ledger.repository import Ledger
 from loyalty.schedules import JOBS, ScheduledJob, describe_schedules, ensure_schedules
 from tests.conftest import unique_id
 from tests.support import temporal as support
 from tests.support.cli import loyalty
-from tests.support.databases import scratch_database
 from tests.support.members import funded_member
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import SagaHarness, running_worker
 
 EXPIRY, RECONCILIATION, SWEEPER, TIER_REVIEW = JOBS
-
-
-@pytest.fixture(scope="module")
-def own_database() -> Iterator[str]:
-    with scratch_database("loyalty_sched") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def own_sessions(own_database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(own_database, pool_size=4)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
