@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from loyalty.api import queues, views
 from loyalty.api.access import allow
@@ -42,6 +42,21 @@ WhoFilter = Annotated[
 MinPoints = Annotated[int | None, Query(ge=0, le=2**62, description="Points at least this.")]
 
 
+def _redemption_filter(
+    member_id: IdFilter = None,
+    reward_id: IdFilter = None,
+    requested_by: WhoFilter = None,
+    min_points: MinPoints = None,
+) -> QueueFilter:
+    """The filters of the two redemption queues (fraud reviews, needs attention)."""
+    return QueueFilter(
+        member_id=member_id, reward_id=reward_id, requested_by=requested_by, min_points=min_points
+    )
+
+
+RedemptionFilter = Annotated[QueueFilter, Depends(_redemption_filter)]
+
+
 async def _queue(
     gateway: GatewayDep,
     queue: Queue,
@@ -62,16 +77,10 @@ async def _queue(
 async def fraud_reviews(
     principal: PrincipalDep,
     gateway: GatewayDep,
-    member_id: IdFilter = None,
-    reward_id: IdFilter = None,
-    requested_by: WhoFilter = None,
-    min_points: MinPoints = None,
+    where: RedemptionFilter,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> QueuePage:
-    where = QueueFilter(
-        member_id=member_id, reward_id=reward_id, requested_by=requested_by, min_points=min_points
-    )
     return await _queue(gateway, Queue.FRAUD_REVIEWS, limit, cursor, where)
 
 
@@ -105,16 +114,10 @@ async def assisted_approvals(
 async def needs_attention(
     principal: PrincipalDep,
     gateway: GatewayDep,
-    member_id: IdFilter = None,
-    reward_id: IdFilter = None,
-    requested_by: WhoFilter = None,
-    min_points: MinPoints = None,
+    where: RedemptionFilter,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> QueuePage:
-    where = QueueFilter(
-        member_id=member_id, reward_id=reward_id, requested_by=requested_by, min_points=min_points
-    )
     return await _queue(gateway, Queue.NEEDS_ATTENTION, limit, cursor, where)
 
 
