@@ -79,6 +79,16 @@ def test_slug_and_chunk_id() -> None:
         SAMPLE.replace("version: 2", "version: two"),
         SAMPLE.split("## First rule")[0],
         SAMPLE.replace("## Approval & Budget!", "## First rule"),
+    ],
+)
+def test_malformed_policies_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_policy(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         SAMPLE.replace("parameters:", "search_terms: apology\nparameters:"),
         SAMPLE.replace("parameters:", "search_terms: {a: b}\nparameters:"),
         SAMPLE.replace("parameters:", "search_terms: [apology, '  ']\nparameters:"),
@@ -88,8 +98,8 @@ def test_slug_and_chunk_id() -> None:
         SAMPLE.replace("parameters:", f"search_terms: {[f't{i}' for i in range(41)]}\nparameters:"),
     ],
 )
-def test_malformed_policies_are_refused(text: str) -> None:
-    with pytest.raises(ValidationError):
+def test_bad_search_terms_are_refused_naming_the_field(text: str) -> None:
+    with pytest.raises(ValidationError, match="search_terms"):
         parse_policy(text)
 
 
