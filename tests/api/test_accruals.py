@@ -212,3 +212,30 @@ async def test_a_settled_purchase_that_reaches_the_next_tier_upgrades_the_member
     assert state.status == "available" and state.record is not None
     assert state.record.points >= silver
     assert tier == Tier.SILVER.value
+
+
+async def test_a_refused_return_frees_its_return_id_for_a_corrected_retry(
+    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, tmp_path: Path
+) -> None:
+    # After settlement a return runs as an AccrualReturn workflow named by its return_id.
+    policies = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    api = await api_factory(policies_dir=policies)
+    member, order = new_member(tier="bronze"), unique_id("order")
+    await accrue(api, member, order, "100.00")
+    await settled(api, member, order)
+
+    too_much = await give_back(api, member, order, "ret-1", "150.00")
+    corrected = await give_back(api, member, order, "ret-1", "40.00")
+    repeated = await give_back(api, member, order, "ret-1", "40.00")
+    changed = await give_back(api, member, order, "ret-1", "30.00")
+
+    assert too_much.status_code == 422, too_much.text
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["outcome"]["from_available"] == 40
+    assert repeated.status_code == 200, repeated.text
+    assert repeated.json()["outcome"]["return_id"] == corrected.json()["outcome"]["return_id"]
+    assert changed.status_code == 409  # a return that succeeded keeps its id for good
+    assert (await balance(api, member))["available"] == 60
+    assert ledger.reconcile(member_id=member) == []
