@@ -10,6 +10,7 @@ from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
 from tests.conftest import MemberFactory, unique_id
 from tests.support.api import ApiHarness
+from tests.support.expiry import send_notices_on_time
 from tests.support.policies import POLICIES
 
 RULES = PolicyBook(POLICIES).expiry_rules()
@@ -83,7 +84,8 @@ async def test_points_expired_within_the_window_are_reinstated_once(
             expires_at=ten_days_ago + dt.timedelta(days=1),
             idempotency_key=unique_id("k"),
         )
-        ledger.expire(member_id=who)
+        send_notices_on_time(ledger, member_id=who, expires_at=ten_days_ago + dt.timedelta(days=1))
+        ledger.expire(member_id=who, notice_days_before=RULES.notice_days_before)
     url = f"/v1/members/{member}/expiring/reinstate"
     body = {"request_id": "rein-1", "reason": "member was abroad"}
 

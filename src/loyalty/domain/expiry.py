@@ -9,7 +9,8 @@ last ``reinstatement_window_days`` may be reinstated once, at most
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from loyalty.domain.tiers import Tier
@@ -36,6 +37,24 @@ def extension_refusal(
         times = rules.extension_max_per_12m
         return f"an expiry may be pushed back at most {times} time(s) in any 12 months"
     return None
+
+
+def postponed_until(
+    *, as_of: dt.datetime, notice_days_before: tuple[int, ...], sent: Collection[int]
+) -> dt.datetime | None:
+    """The new date of an expiry due at ``as_of`` whose notices ``sent`` went out; None: it runs.
+
+    POL-EXPIRY-001: an expiry may not run for a member who was not sent both
+    notices; the run is postponed until they have gone out. The reading chosen
+    is the one a member can rely on: the expiry moves to ``as_of`` plus the
+    longest lead time not yet given, so the notice with that lead time goes out
+    now with its full lead time (shorter ones follow on their days), and the
+    date a notice announces is the date the points expire.
+    """
+    missing = [days for days in notice_days_before if days not in sent]
+    if not missing:
+        return None
+    return as_of + dt.timedelta(days=max(missing))
 
 
 def per_tier_ints(raw: object, *, name: str) -> dict[Tier, int]:

@@ -1,9 +1,14 @@
 """Before and after points expire: what is expiring, advance notices, extensions, reinstatements.
 
-- ``expiring``: a member's unexpired lots grouped by expiry date.
+- ``expiring``: a member's unexpired lots grouped by expiry date, with the
+  notices already sent for each date.
 - ``record_notices``: POL-EXPIRY-001's advance notices, each (member, expiry,
   lead time) recorded once; a run gets back every notice it recorded, also
   after a retry, so the notices it announces are never lost between the two.
+- ``ready_to_expire`` (the expiry run, account locked): of a member's lots past
+  their date, those whose notices all went out; the others are postponed
+  (``domain.expiry.postponed_until``): the lot's date moves, audited, and the
+  run's notice step announces the new date. No points move, so no entry.
 - ``extend`` (support): push the lots expiring on one date back by some days,
   within the tier's maximum and the 12-month count. No points move, so no ledger
   entry: the extension row and an audit row, in the lots' transaction.
@@ -25,7 +30,7 @@ from sqlalchemy import Integer, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from loyalty.domain.expiry import ExpiryRules, extension_refusal
+from loyalty.domain.expiry import ExpiryRules, extension_refusal, postponed_until
 from loyalty.domain.tiers import Tier
 from loyalty.errors import (
     IdempotencyConflictError,
@@ -47,6 +52,7 @@ class ExpiringPoints:
     expires_at: dt.datetime
     points: int
     lots: int
+    notices_sent: tuple[int, ...] = ()  # lead times (days) already announced, longest first
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,73 @@ def expiring(
     )
     if until is not None:
         query = query.where(PointLot.expires_at <= until)
-    return [ExpiringPoints(at, int(points), int(n)) for at, points, n in session.execute(query)]
+    found = session.execute(query).all()
+    sent = notices_sent(session, member_id, [at for at, _, _ in found])
+    return [
+        ExpiringPoints(at, int(points), int(n), tuple(sorted(sent.get(at, ()), reverse=True)))
+        for at, points, n in found
+    ]
+
+
+def notices_sent(
+    session: Session, member_id: str, dates: list[dt.datetime]
+) -> dict[dt.datetime, set[int]]:
+    """The lead times already announced for each of the member's expiry ``dates``."""
+    sent: dict[dt.datetime, set[int]] = {}
+    if not dates:
+        return sent
+    rows = session.execute(
+        select(ExpiryNotice.expires_at, ExpiryNotice.days_before).where(
+            ExpiryNotice.member_id == member_id, ExpiryNotice.expires_at.in_(dates)
+        )
+    )
+    for at, days in rows:
+        sent.setdefault(at, set()).add(days)
+    return sent
+
+
+def ready_to_expire(
+    session: Session,
+    lots: list[PointLot],
+    *,
+    as_of: dt.datetime,
+    notice_days_before: tuple[int, ...],
+) -> tuple[list[PointLot], int]:
+    """Of one member's lots past their date, those whose notices all went out; how many wait.
+
+    A lot that waits gets its new date here (and an audit row saying why), in
+    the caller's transaction, with the member's account locked.
+    """
+    if not lots:
+        return [], 0
+    member_id = lots[0].member_id
+    sent = notices_sent(session, member_id, list({lot.expires_at for lot in lots}))
+    ready: list[PointLot] = []
+    postponed = 0
+    for lot in lots:
+        until = postponed_until(
+            as_of=as_of, notice_days_before=notice_days_before, sent=sent.get(lot.expires_at, ())
+        )
+        if until is None:
+            ready.append(lot)
+            continue
+        audit.record(
+            session,
+            actor="expiry-run",
+            role="system",
+            action="expiry.postpone",
+            target=member_id,
+            reason="POL-EXPIRY-001: not every advance notice was sent",
+            details={
+                "lot_id": lot.id,
+                "expires_at": lot.expires_at.isoformat(),
+                "new_expires_at": until.isoformat(),
+                "notices_sent": sorted(sent.get(lot.expires_at, ()), reverse=True),
+            },
+        )
+        lot.expires_at = until
+        postponed += 1
+    return ready, postponed
 
 
 def record_notices(

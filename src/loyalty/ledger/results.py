@@ -25,11 +25,12 @@ class EntryResult:
 
 @dataclass(frozen=True)
 class ExpiryRun:
-    """What one ``expire`` run posted."""
+    """What one ``expire`` run posted, and how many lots it postponed (notices owed)."""
 
     lots_expired: int
     points_expired: int
     members: int
+    lots_postponed: int = 0
 
 
 @dataclass(frozen=True)

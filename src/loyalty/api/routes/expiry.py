@@ -58,7 +58,15 @@ def get_expiring(
     page, next_cursor = window(found, cursor, limit)
     return ExpiringPublic(
         member_id=member_id,
-        data=[ExpiringDate(expires_at=f.expires_at, points=f.points, lots=f.lots) for f in page],
+        data=[
+            ExpiringDate(
+                expires_at=f.expires_at,
+                points=f.points,
+                lots=f.lots,
+                notices_sent=list(f.notices_sent),
+            )
+            for f in page
+        ],
         next_cursor=next_cursor,
         total_points=sum(f.points for f in found),
     )
