@@ -158,5 +158,5 @@ def test_no_server_errors_and_responses_match_the_schema(
             failure = _check_operation(operation, mode, {"Authorization": f"Bearer {token}"})
             if failure:
                 failures.append(failure)
-    assert len(operations) == 54
+    assert len(operations) == 55
     assert not failures, "\n\n".join(failures)
