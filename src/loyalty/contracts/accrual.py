@@ -110,6 +110,9 @@ class AccrualRecord(Contract):
     multiplier: Decimal = Field(description="Tier multiplier plus promotion bonuses, capped.")
     points: int
     capped_by: list[str] = Field(default_factory=list)
+    points_before_cap: int | None = Field(
+        default=None, description="Without max_points_per_purchase; set only when it capped."
+    )
     pending_points: int
     settled_points: int
     taken_back_points: int

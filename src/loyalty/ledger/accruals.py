@@ -286,6 +286,7 @@ def view(accrual: Accrual) -> AccrualView:
         points=accrual.points,
         capped_by=tuple(accrual.capped_by),
         pending_points=accrual.pending_points,
+        points_before_cap=accrual.points_before_cap,
         settled_points=accrual.settled_points,
         taken_back_points=accrual.taken_back_points,
         returned_amount=accrual.returned_amount,

@@ -97,6 +97,7 @@ class AccrualView:
     points: int
     capped_by: tuple[str, ...]
     pending_points: int
+    points_before_cap: int | None
     settled_points: int
     taken_back_points: int
     returned_amount: Decimal
