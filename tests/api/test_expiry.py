@@ -142,3 +142,9 @@ async def test_expiring_pages_neither_repeat_nor_skip_when_dates_come_and_go_bet
 
     assert await pages_around(gains, 2, earlier_date) == [10, 20, 30]
     assert await pages_around(loses, 1, spend_first_date) == [10, 20, 30]
+    for forged in ("2", "WyJ4Il0"):  # an old position; a key of the wrong shape (["x"])
+        refused = await api.http.get(
+            f"/v1/members/{gains}/expiring?cursor={forged}", headers=api.customer(gains)
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["details"][0]["field"] == "cursor"
