@@ -16,8 +16,8 @@ class ExpiringDate(Schema):
     notices_sent: list[int] = Field(
         default_factory=list,
         description="Lead times (days) of the advance notices already sent for this date, "
-        "longest first. The expiry runs only once every notice went out; until then the "
-        "run postpones it (POL-EXPIRY-001) and this date is the postponed one.",
+        "longest first. The expiry runs only if every notice went out its full lead time "
+        "before; otherwise the run postpones it (POL-EXPIRY-001) and lists the new date.",
     )
 
 

@@ -440,6 +440,9 @@ class ExpiryNotice(Base):
     days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
     points: Mapped[int] = mapped_column(BigInteger)
     run_key: Mapped[str] = mapped_column(String(640))
+    # The sending run's as_of: the lead time the member got is expires_at - sent_at
+    # (null before migration 0012: created_at stands in).
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (Index("ix_expiry_notices_run", "run_key"),)

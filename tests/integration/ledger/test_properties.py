@@ -23,7 +23,7 @@ from loyalty.ledger.models import Account, LedgerEntry, Reward
 from loyalty.ledger.reconcile import reconcile_stock
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, RewardFactory, unique_id
-from tests.support.expiry import NOTICE_DAYS
+from tests.support.expiry import NOTICE_DAYS, send_notices_on_time
 
 T0 = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
 
@@ -148,11 +148,9 @@ def run_step(
             },
         )
     elif name == "advance":
-        # The notices go out before the days pass (every lot expires within the
-        # longest lead time of now), so what is due expires rather than waits.
-        ledger.record_notices(
-            as_of=clock.now, days_before=NOTICE_DAYS, run_key=key, member_id=member
-        )
+        # Each notice of what falls due went out on its day, so it expires rather than waits.
+        for due in ledger.expiring(member_id=member, within=dt.timedelta(days=a)):
+            send_notices_on_time(ledger, member_id=member, expires_at=due.expires_at)
         clock.now += dt.timedelta(days=a)
         run = ledger.expire(as_of=clock.now, member_id=member, notice_days_before=NOTICE_DAYS)
         model.points_out += run.points_expired
