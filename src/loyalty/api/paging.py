@@ -98,7 +98,6 @@ def window(
     limit: int,
     *,
     key: Callable[[T], SortKey],
-    descending: bool = False,
 ) -> tuple[list[T], str | None]:
     """One page of a list read whole, in ``key`` order (unique keys), and the next cursor.
 
@@ -106,10 +105,10 @@ def window(
     collation), so the page after a cursor is exactly the items whose key sorts
     after it: the list may change between pages (see the module docstring).
     """
-    rest = sorted(items, key=key, reverse=descending)
+    rest = sorted(items, key=key)
     if cursor:
         last = after_key(cursor, shape=key(rest[0]) if rest else None)
-        rest = [i for i in rest if (key(i) < last if descending else key(i) > last)]
+        rest = [i for i in rest if key(i) > last]
     page = rest[:limit]
     return page, (next_key(key(page[-1])) if len(rest) > limit else None)
 
@@ -123,7 +122,10 @@ def time_id_after(cursor: str | None) -> tuple[dt.datetime, str] | None:
     if cursor is None:
         return None
     created, row_id = after_key(cursor, shape=(0, ""))
-    return from_instant(int(created)), str(row_id)
+    try:
+        return from_instant(int(created)), str(row_id)
+    except OverflowError:  # a forged instant beyond any date
+        raise FieldError("cursor", "not a cursor this list gave") from None
 
 
 def time_id_cursor(

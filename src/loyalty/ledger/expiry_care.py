@@ -162,7 +162,7 @@ def ready_to_expire(
             role="system",
             action="expiry.postpone",
             target=member_id,
-            reason="POL-EXPIRY-001: not every advance notice was sent",
+            reason="POL-EXPIRY-001: not every advance notice went out in time",
             details={
                 "lot_id": lot.id,
                 "expires_at": lot.expires_at.isoformat(),
