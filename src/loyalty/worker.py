@@ -160,7 +160,9 @@ def build_activities(
         sessions=sessions, ledger=ledger, policies=policies, currency=settings.program_currency
     )
     notices = ExpiryNoticeActivities(ledger=ledger, policies=policies)
-    maintenance = MaintenanceActivities(ledger=ledger, sessions=sessions, client=client)
+    maintenance = MaintenanceActivities(
+        ledger=ledger, sessions=sessions, client=client, policies=policies
+    )
     tiers = TierActivities(sessions=sessions, policies=policies)
     holds = HoldSweepActivities(
         sessions=sessions, ledger=ledger, partner=partner, client=client, policies=policies

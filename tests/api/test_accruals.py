@@ -21,7 +21,7 @@ from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
 from tests.conftest import MemberFactory, unique_id
 from tests.support.api import ApiFactory, ApiHarness
-from tests.support.policies import policies_with
+from tests.support.policies import POLICIES, policies_with
 
 SHOP = "shop-berlin"
 
@@ -212,3 +212,66 @@ async def test_a_settled_purchase_that_reaches_the_next_tier_upgrades_the_member
     assert state.status == "available" and state.record is not None
     assert state.record.points >= silver
     assert tier == Tier.SILVER.value
+
+
+async def test_a_refused_return_frees_its_return_id_for_a_corrected_retry(
+    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, tmp_path: Path
+) -> None:
+    # After settlement a return runs as an AccrualReturn workflow named by its return_id.
+    policies = policies_with(
+        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
+    )
+    api = await api_factory(policies_dir=policies)
+    member, order = new_member(tier="bronze"), unique_id("order")
+    await accrue(api, member, order, "100.00")
+    await settled(api, member, order)
+
+    too_much = await give_back(api, member, order, "ret-1", "150.00")
+    corrected = await give_back(api, member, order, "ret-1", "40.00")
+    repeated = await give_back(api, member, order, "ret-1", "40.00")
+    changed = await give_back(api, member, order, "ret-1", "30.00")
+
+    assert too_much.status_code == 422, too_much.text
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["outcome"]["from_available"] == 40
+    assert repeated.status_code == 200, repeated.text
+    assert repeated.json()["outcome"]["return_id"] == corrected.json()["outcome"]["return_id"]
+    assert changed.status_code == 409  # a return that succeeded keeps its id for good
+    assert (await balance(api, member))["available"] == 60
+    assert ledger.reconcile(member_id=member) == []
+
+
+async def test_a_purchase_over_the_cap_is_capped_and_listed_for_the_fraud_team(
+    api: ApiHarness, new_member: MemberFactory
+) -> None:
+    # POL-ACCRUAL-001: larger orders are capped and flagged for the fraud team (reselling).
+    rules = PolicyBook(POLICIES).earning_rules()
+    cap = rules.max_points_per_purchase
+    member = new_member(tier="bronze")
+    per_unit = rules.base_points_per_currency_unit * rules.tier_multipliers[Tier.BRONZE]
+    over = int(cap / per_unit) + 100  # whole currency units that earn more than the cap
+    large, small = unique_id("order"), unique_id("order")
+
+    capped = await accrue(api, member, large, f"{over}.00")
+    normal = await accrue(api, member, small, "10.00")
+    path = f"/v1/queues/capped-purchases?member_id={member}"
+    queue = await api.http.get(path, headers=api.support())
+    by_operator = await api.http.get(path, headers=api.operator())
+    by_customer = await api.http.get(path, headers=api.customer(member))
+    by_shop = await api.http.get(path, headers=shop(api))
+    audit = await api.http.get(
+        f"/v1/audit-log?action=accrual.capped&target={member}", headers=api.operator()
+    )
+
+    assert capped.json()["accrual"]["points"] == cap
+    assert "max_points_per_purchase" in capped.json()["accrual"]["capped_by"]
+    assert normal.json()["accrual"]["capped_by"] == []
+    assert queue.status_code == 200, queue.text
+    [item] = queue.json()["data"]
+    assert (item["order_id"], item["source"], item["points"]) == (large, SHOP, cap)
+    assert item["points_before_cap"] > cap and item["amount"] == f"{over}.00"
+    assert by_operator.json()["data"] == queue.json()["data"]
+    assert (by_customer.status_code, by_shop.status_code) == (403, 403)
+    [row] = audit.json()["data"]
+    assert (row["actor"], row["details"]["order_id"]) == (SHOP, large)
+    assert row["details"]["points_before_cap"] == item["points_before_cap"]

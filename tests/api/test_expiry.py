@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,6 +11,7 @@ from loyalty.ledger.repository import Ledger
 from loyalty.policies.book import PolicyBook
 from tests.conftest import MemberFactory, unique_id
 from tests.support.api import ApiHarness
+from tests.support.expiry import send_notices_on_time
 from tests.support.policies import POLICIES
 
 RULES = PolicyBook(POLICIES).expiry_rules()
@@ -83,7 +85,8 @@ async def test_points_expired_within_the_window_are_reinstated_once(
             expires_at=ten_days_ago + dt.timedelta(days=1),
             idempotency_key=unique_id("k"),
         )
-        ledger.expire(member_id=who)
+        send_notices_on_time(ledger, member_id=who, expires_at=ten_days_ago + dt.timedelta(days=1))
+        ledger.expire(member_id=who, notice_days_before=RULES.notice_days_before)
     url = f"/v1/members/{member}/expiring/reinstate"
     body = {"request_id": "rein-1", "reason": "member was abroad"}
 
@@ -102,3 +105,46 @@ async def test_points_expired_within_the_window_are_reinstated_once(
     assert ledger.balance(member_id=member).available == 250
     assert [e.kind for e in ledger.entries(member_id=member)][:2] == ["reinstate", "expire"]
     assert ledger.reconcile(member_id=member) == []
+
+
+async def test_expiring_pages_neither_repeat_nor_skip_when_dates_come_and_go_between_pages(
+    api: ApiHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    gains, loses = new_member(), new_member()
+    for who in (gains, loses):
+        for days in (10, 20, 30):
+            ledger.accrue(
+                member_id=who, points=days, expires_at=in_days(days), idempotency_key=unique_id("k")
+            )
+
+    async def pages_around(who: str, limit: int, change: Callable[[], object]) -> list[int]:
+        """Every page, with ``change`` made once the first page was shown."""
+        url = f"/v1/members/{who}/expiring?limit={limit}"
+        page = (await api.http.get(url, headers=api.customer(who))).json()
+        shown = [d["points"] for d in page["data"]]
+        change()
+        while page["next_cursor"] is not None:
+            page = (
+                await api.http.get(f"{url}&cursor={page['next_cursor']}", headers=api.customer(who))
+            ).json()
+            shown += [d["points"] for d in page["data"]]
+        return shown
+
+    def earlier_date() -> None:  # sorts before every date already shown
+        ledger.accrue(
+            member_id=gains, points=5, expires_at=in_days(5), idempotency_key=unique_id("k")
+        )
+
+    def spend_first_date() -> None:  # the oldest-expiring lot is spent first, and leaves
+        hold = ledger.hold(member_id=loses, points=10, idempotency_key=unique_id("hold"))
+        assert hold.hold_id is not None
+        ledger.capture(hold_id=hold.hold_id, idempotency_key=unique_id("capture"))
+
+    assert await pages_around(gains, 2, earlier_date) == [10, 20, 30]
+    assert await pages_around(loses, 1, spend_first_date) == [10, 20, 30]
+    for forged in ("2", "WyJ4Il0"):  # an old position; a key of the wrong shape (["x"])
+        refused = await api.http.get(
+            f"/v1/members/{gains}/expiring?cursor={forged}", headers=api.customer(gains)
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["details"][0]["field"] == "cursor"

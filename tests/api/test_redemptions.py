@@ -195,3 +195,29 @@ async def test_get_unknown_redemption_is_404_and_bad_ids_422(api: ApiHarness) ->
     assert unknown.json()["error"]["code"] == "not_found"
     assert malformed.status_code == 422
     assert malformed.json()["error"]["details"][0]["field"] == "redemption_id"
+
+
+async def test_list_pages_neither_repeat_nor_skip_a_redemption_made_between_pages(
+    api: ApiHarness, new_member: MemberFactory
+) -> None:
+    member = new_member(points=5_000)
+
+    async def redeemed() -> str:
+        response = await api.redeem(body(member, "R-COFFEE"), api.customer(member))
+        redemption_id: str = response.json()["redemption_id"]
+        await api.wait_for(redemption_id, FINAL, closed=True)
+        return redemption_id
+
+    older = [await redeemed() for _ in range(3)]
+    params: dict[str, str | int] = {"member_id": member, "limit": 2}
+    first = await api.http.get("/v1/redemptions", params=params, headers=api.support())
+    newest = await redeemed()  # lists first (newest first), ahead of the page already shown
+    rest = await api.http.get(
+        "/v1/redemptions",
+        params={**params, "cursor": first.json()["next_cursor"]},
+        headers=api.support(),
+    )
+
+    shown = [r["redemption_id"] for r in first.json()["data"] + rest.json()["data"]]
+    assert shown == older[::-1]
+    assert newest not in shown and rest.json()["next_cursor"] is None

@@ -31,6 +31,7 @@ RECORDED = frozenset(
         "points_expiry_notices",
         "tier_review",
         "redemption_promo_code",
+        "accrual_capped",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.
@@ -41,6 +42,8 @@ KEPT = frozenset(
     | {f"durable_fanout_{name}" for name in (*_FIRST, "refund")}
     | {"scoped_child_assisted_redemption"}
     | {"before_tier_on_accrual_patch_accrual_available"}
+    # A capped order's Accrual just before the accrual-capped-event patch (no announcement)
+    | {"before_accrual_capped_event_patch_accrual_capped"}
     # ExpirePoints before the expiry-notices patch (a copy of the points_expiry recording)
     | {"before_expiry_notices_patch_points_expiry"}
     | {

@@ -43,9 +43,12 @@ from loyalty.contracts.maintenance import (
 )
 from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewRequest
 from loyalty.contracts.webhooks import EventType, delivery_workflow_id, event_id
+from loyalty.domain.earning import CAPPED_POINTS
 from loyalty.domain.promotions import PromotionKind, PromotionScope
+from loyalty.domain.tiers import Tier
 from loyalty.ledger import promotions
 from loyalty.ledger.repository import Ledger
+from loyalty.policies.book import PolicyBook
 from loyalty.webhooks import subscriptions
 from loyalty.webhooks.secrets import SecretBox
 from tests.conftest import HarnessFactory, MemberFactory, unique_id
@@ -61,7 +64,7 @@ from tests.integration.webhooks.conftest import Receiver, receiver  # noqa: F401
 from tests.replay.outcomes import RECORDED
 from tests.support.assisted import AssistedHarness, wait_for_status
 from tests.support.partner_simulator import PartnerSimulator
-from tests.support.policies import policies_with
+from tests.support.policies import POLICIES, policies_with
 from tests.support.redemptions import redemption_request, wait_for
 from tests.support.temporal import TEST_SECRETS, SagaHarness
 
@@ -410,6 +413,43 @@ async def record_accruals(
     await save(instant.client, "accrual_return_shortfall", return_id)
 
 
+async def record_capped_accrual(
+    saga: SagaHarness, new_member: MemberFactory, name: str = "accrual_capped"
+) -> None:
+    """An order over max_points_per_purchase, capped and announced (accrual-capped-event
+    patch), then returned while pending so the run ends."""
+    rules = PolicyBook(POLICIES).earning_rules()
+    per_unit = rules.base_points_per_currency_unit * rules.tier_multipliers[Tier.BRONZE]
+    request = _purchase(
+        new_member(tier="bronze"), f"{int(rules.max_points_per_purchase / per_unit) + 100}.00"
+    )
+    workflow_id = acc.accrual_workflow_id(
+        source=request.source, member_id=request.member_id, order_id=request.order_id
+    )
+    handle = await saga.client.start_workflow(
+        acc.ACCRUAL_WORKFLOW,
+        request,
+        id=workflow_id,
+        task_queue=saga.task_queue,
+        result_type=acc.AccrualState,
+    )
+    recorded = await handle.execute_update(
+        acc.UPDATE_RECORDED, acc.AwaitRecorded(), result_type=acc.AccrualState
+    )
+    assert recorded.record is not None and CAPPED_POINTS in recorded.record.capped_by
+    back = acc.ReturnPurchase(return_id="return-1", actor="shop-1")
+    await handle.execute_update(acc.UPDATE_RETURN, back, result_type=acc.ReturnOutcome)
+    assert (await handle.result()).status == acc.AccrualStatus.CANCELLED
+    await save(saga.client, name, workflow_id)
+
+
+async def test_record_capped_accrual_history(
+    saga: SagaHarness, new_member: MemberFactory, seeded_catalog: None
+) -> None:
+    """Only the capped order (``-k capped``), without re-recording the others."""
+    await record_capped_accrual(saga, new_member)
+
+
 async def record_expiry_notices(saga: SagaHarness, new_member: MemberFactory) -> None:
     """An expiry run that records and announces advance notices (expiry-notices patch)."""
     member = new_member(points=100, expires_in=dt.timedelta(days=10))
@@ -526,6 +566,7 @@ async def test_record_histories(
     await record_expiry_notices(saga, new_member)
     await record_tier_review(saga, new_member)
     await record_promo_code_redemption(saga, sessions, new_member)
+    await record_capped_accrual(saga, new_member)
     await record_maintenance(saga, sessions, new_member)  # last: it breaks an account
 
     recorded = {path.stem for path in HISTORIES.glob("*.json")}

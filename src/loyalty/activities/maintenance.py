@@ -31,18 +31,31 @@ from loyalty.ledger.reconcile import STOCK_CHECK
 from loyalty.ledger.repository import Ledger
 from loyalty.ledger.results import Discrepancy
 from loyalty.ledger.stranded import SagaHold
+from loyalty.policies.book import PolicyBook
 
 
 class MaintenanceActivities:
-    def __init__(self, *, ledger: Ledger, sessions: sessionmaker[Session], client: Client) -> None:
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        sessions: sessionmaker[Session],
+        client: Client,
+        policies: PolicyBook,
+    ) -> None:
         self._ledger = ledger
         self._sessions = sessions
         self._client = client
+        self._policies = policies
 
     @activity.defn(name=EXPIRE_POINTS)
     @business_errors
     def expire_points(self, request: ExpireDue) -> ExpirySummary:
-        run = self._ledger.expire(as_of=request.as_of, member_id=request.member_id)
+        # The lead times in force on the run's day: a lot owed a notice is postponed.
+        days = self._policies.expiry_rules(today=request.as_of.date()).notice_days_before
+        run = self._ledger.expire(
+            as_of=request.as_of, member_id=request.member_id, notice_days_before=days
+        )
         return ExpirySummary(**asdict(run))
 
     @activity.defn(name=RECONCILE_LEDGER)

@@ -13,6 +13,12 @@ class ExpiringDate(Schema):
     expires_at: dt.datetime
     points: int
     lots: int = Field(description="How many lots (arrivals) expire then.")
+    notices_sent: list[int] = Field(
+        default_factory=list,
+        description="Lead times (days) of the advance notices already sent for this date, "
+        "longest first. The expiry runs only if every notice went out its full lead time "
+        "before; otherwise the run postpones it (POL-EXPIRY-001) and lists the new date.",
+    )
 
 
 class ExpiringPublic(ListPage):

@@ -234,7 +234,15 @@ class TemporalGateway:
             reason=request.reason,
             actor=request.actor,
         )
-        await self.start(ACCRUAL_RETURN_WORKFLOW, argument, workflow_id, keys=_RETURN_KEYS)
+        # A refused return took nothing (the ledger rolled it back), so its id may run
+        # again, corrected; one that completed keeps the id, idempotent as before.
+        await self.start(
+            ACCRUAL_RETURN_WORKFLOW,
+            argument,
+            workflow_id,
+            keys=_RETURN_KEYS,
+            reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        )
         return await self.result(workflow_id, ReturnOutcome)
 
     async def _update(
@@ -265,10 +273,19 @@ class TemporalGateway:
         return result
 
     async def start(
-        self, workflow: str, argument: BaseModel, workflow_id: str, *, keys: tuple[str, ...]
+        self,
+        workflow: str,
+        argument: BaseModel,
+        workflow_id: str,
+        *,
+        keys: tuple[str, ...],
+        reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE,
     ) -> None:
-        """Start (or join) any workflow; 409 when ``keys`` differ from the first start."""
-        await self._start(workflow, argument, workflow_id, memo={})
+        """Start (or join) any workflow; 409 when ``keys`` differ from the latest start.
+
+        ``reuse`` decides whether a closed run's id starts a new run (e.g. after a failure).
+        """
+        await self._start(workflow, argument, workflow_id, memo={}, reuse=reuse)
         await self._same_input(workflow_id, argument, keys)
 
     async def started(self, workflow_id: str, model: type[M]) -> M | None:
@@ -363,7 +380,13 @@ class TemporalGateway:
         return result
 
     async def _start(
-        self, workflow: str, argument: BaseModel, workflow_id: str, *, memo: dict[str, Any]
+        self,
+        workflow: str,
+        argument: BaseModel,
+        workflow_id: str,
+        *,
+        memo: dict[str, Any],
+        reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE,
     ) -> None:
         # A closed run raises WorkflowAlreadyStartedError: the input comparison then decides.
         with contextlib.suppress(WorkflowAlreadyStartedError):
@@ -373,7 +396,7 @@ class TemporalGateway:
                 id=workflow_id,
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_reuse_policy=reuse,
                 memo=memo,
             )
 

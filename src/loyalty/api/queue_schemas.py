@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
@@ -30,6 +31,25 @@ class QueueItem(Schema):
 
 class QueuePage(ListPage):
     data: list[QueueItem]
+
+
+class CappedPurchasePublic(Schema):
+    """An order over POL-ACCRUAL-001's per-purchase cap, for the fraud team to check."""
+
+    accrual_id: str
+    member_id: str
+    order_id: str
+    source: str = Field(description="The integration (shop, point of sale) that reported it.")
+    amount: Decimal
+    currency: str
+    points: int = Field(description="What it earned: the cap.")
+    points_before_cap: int = Field(description="What it would have earned without the cap.")
+    status: str = Field(description="pending | available | cancelled | reversed")
+    created_at: dt.datetime
+
+
+class CappedPurchasePage(ListPage):
+    data: list[CappedPurchasePublic]
 
 
 class OperatorBody(Schema):

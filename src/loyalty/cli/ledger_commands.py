@@ -16,6 +16,7 @@ from loyalty.config import PROJECT_ROOT
 from loyalty.contracts.maintenance import CLOSED_WORKFLOW_HOLD
 from loyalty.ledger.db import provision
 from loyalty.ledger.results import Balance, Discrepancy, EntryView
+from loyalty.policies.book import PolicyBook
 from loyalty.seed import seed_demo_program
 
 app = typer.Typer(no_args_is_help=True)
@@ -127,14 +128,20 @@ def expire_command(
     member_id: Annotated[str | None, typer.Option("--member")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Post expiry entries for every lot past its date (safe to re-run)."""
+    """Post expiry entries for every lot past its date (safe to re-run).
+
+    A lot whose member was not sent every advance notice is postponed instead
+    (POL-EXPIRY-001); the scheduled run then announces its new date.
+    """
     with reported_errors():
-        run = context.ledger().expire(member_id=member_id)
+        days = PolicyBook(context.settings().policies_dir).expiry_rules().notice_days_before
+        run = context.ledger().expire(member_id=member_id, notice_days_before=days)
     emit(
         run,
         as_json=as_json,
         text=lambda r: (
             f"expired {r.points_expired:,} pts from {r.lots_expired} lots of {r.members} members"
+            f" ({r.lots_postponed} lots postponed: notices owed)"
         ),
     )
 

@@ -9,7 +9,9 @@ once the pending points are in the ledger) and ``return_purchase``
 AccrualReturn (id ``accrual-return~<accrual_id>~<return_id>``): a return that
 arrives after the Accrual workflow settled and closed; ``AccrualReturnRequest``
 -> ``ReturnOutcome``. Both take back points through ``TakeBackAccrual``, whose
-key is the return's, so a return sent both ways is posted once.
+key is the return's, so a return sent both ways is posted once. A refused
+AccrualReturn posted nothing: the API starts the id again for a corrected retry
+(reuse policy ``ALLOW_DUPLICATE_FAILED_ONLY``); a completed one keeps its id.
 
 Amounts are decimal strings in JSON (``"19.99"``): money is never a float.
 """
@@ -108,6 +110,9 @@ class AccrualRecord(Contract):
     multiplier: Decimal = Field(description="Tier multiplier plus promotion bonuses, capped.")
     points: int
     capped_by: list[str] = Field(default_factory=list)
+    points_before_cap: int | None = Field(
+        default=None, description="Without max_points_per_purchase; set only when it capped."
+    )
     pending_points: int
     settled_points: int
     taken_back_points: int

@@ -61,6 +61,10 @@ class ExpirySummary(Contract):
     points_expired: int
     members: int
     notices: int = Field(default=0, description="Advance notices announced by this run.")
+    lots_postponed: int = Field(
+        default=0,
+        description="Lots past their date not expired: a notice was owed (POL-EXPIRY-001).",
+    )
 
 
 class NoticesDue(Contract):

@@ -68,6 +68,9 @@ class EventType(StrEnum):
     POINTS_EXPIRING = "points.expiring"
     # POL-TIER-001: a tier review moved a member up or down (issue 13 item 2).
     TIER_CHANGED = "member.tier_changed"
+    # POL-ACCRUAL-001: an order earned more than max_points_per_purchase; it was capped
+    # and is flagged for the fraud team to check for reselling.
+    ACCRUAL_CAPPED = "accrual.capped"
 
 
 # What an overdue approval tells subscribers: ids and amounts, never the agent's free-text reason.

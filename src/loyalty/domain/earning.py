@@ -44,6 +44,8 @@ class Earning:
     multiplier: Decimal
     points: int
     capped_by: tuple[str, ...] = field(default=())
+    # Before max_points_per_purchase (equal to ``points`` when that cap did not apply).
+    points_before_cap: int = 0
 
 
 def earn(
@@ -68,11 +70,17 @@ def earn(
     capped: list[str] = []
     if multiplier > rules.max_bonus_multiplier:
         multiplier, capped = rules.max_bonus_multiplier, [CAPPED_MULTIPLIER]
-    points = int((base * multiplier).to_integral_value(rounding=ROUND_FLOOR))
-    if points > rules.max_points_per_purchase:
-        points = rules.max_points_per_purchase
+    uncapped = int((base * multiplier).to_integral_value(rounding=ROUND_FLOOR))
+    points = min(uncapped, rules.max_points_per_purchase)
+    if points < uncapped:
         capped.append(CAPPED_POINTS)
-    return Earning(base_points=base, multiplier=multiplier, points=points, capped_by=tuple(capped))
+    return Earning(
+        base_points=base,
+        multiplier=multiplier,
+        points=points,
+        capped_by=tuple(capped),
+        points_before_cap=uncapped,
+    )
 
 
 def points_to_take_back(

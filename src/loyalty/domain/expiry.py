@@ -9,6 +9,7 @@ last ``reinstatement_window_days`` may be reinstated once, at most
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,6 +37,46 @@ def extension_refusal(
         times = rules.extension_max_per_12m
         return f"an expiry may be pushed back at most {times} time(s) in any 12 months"
     return None
+
+
+def notice_in_time(*, expires_at: dt.datetime, sent_at: dt.datetime, days: int) -> bool:
+    """Whether a notice of ``days`` lead time sent at ``sent_at`` gave the member that lead.
+
+    Counted in whole days, rounded up, as the daily run sends it: on the first
+    run within its lead time, so up to a day less than ``days`` exactly.
+    """
+    return -((sent_at - expires_at) // dt.timedelta(days=1)) >= days
+
+
+def postponed_until(
+    *,
+    expires_at: dt.datetime,
+    as_of: dt.datetime,
+    notice_days_before: tuple[int, ...],
+    sent: Mapping[int, dt.datetime],
+) -> dt.datetime | None:
+    """The new date of an expiry due at ``as_of``, given when each notice went out
+    (``sent``: lead time -> time); None when it may run.
+
+    POL-EXPIRY-001: "Members receive a reminder 60 days and again 14 days before
+    an expiry ... An expiry may not run for a member who was not sent both
+    notices; the run is postponed until the notices have gone out." The reading
+    chosen is the one a member can rely on: a notice counts only if it went out
+    its full lead time before the date (a lot credited or extended too close to
+    its date got its notices late, if at all). An expiry owed a notice moves to
+    ``as_of`` plus the longest lead time, so every notice goes out on its day
+    for the new date (the longest one at once), and the date a notice
+    announces is the date the points expire.
+    """
+    owed = [
+        days
+        for days in notice_days_before
+        if days not in sent
+        or not notice_in_time(expires_at=expires_at, sent_at=sent[days], days=days)
+    ]
+    if not owed:
+        return None
+    return as_of + dt.timedelta(days=max(notice_days_before))
 
 
 def per_tier_ints(raw: object, *, name: str) -> dict[Tier, int]:

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyalty.domain.earning import Earning, points_to_take_back
+from loyalty.domain.earning import CAPPED_POINTS, Earning, points_to_take_back
 from loyalty.errors import IdempotencyConflictError, InvalidStateError, NotFoundError
-from loyalty.ledger import lots
+from loyalty.ledger import capped, lots
 from loyalty.ledger.models import Accrual, AccrualReturn, PointLot
 from loyalty.ledger.results import AccrualView, ReturnView
 
@@ -74,6 +74,9 @@ def pend(
         multiplier=earning.multiplier,
         points=earning.points,
         capped_by=list(earning.capped_by),
+        points_before_cap=(
+            earning.points_before_cap if CAPPED_POINTS in earning.capped_by else None
+        ),
         pending_points=earning.points,
         settled_points=0,
         taken_back_points=0,
@@ -83,6 +86,7 @@ def pend(
     )
     op.session.add(accrual)
     op.session.flush()
+    capped.flag(op.session, accrual, actor=actor)
     if earning.points:
         op.post(
             "pend",
@@ -282,6 +286,7 @@ def view(accrual: Accrual) -> AccrualView:
         points=accrual.points,
         capped_by=tuple(accrual.capped_by),
         pending_points=accrual.pending_points,
+        points_before_cap=accrual.points_before_cap,
         settled_points=accrual.settled_points,
         taken_back_points=accrual.taken_back_points,
         returned_amount=accrual.returned_amount,

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -367,6 +368,9 @@ class Accrual(Base):
     multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     points: Mapped[int] = mapped_column(BigInteger)
     capped_by: Mapped[list[str]] = mapped_column(default=list, server_default="{}")
+    # What the order would have earned without max_points_per_purchase (null: not capped
+    # or recorded before 0011); the fraud team reads it in the capped-purchases queue.
+    points_before_cap: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     pending_points: Mapped[int] = mapped_column(BigInteger)
     settled_points: Mapped[int] = mapped_column(BigInteger, default=0)
     taken_back_points: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -392,6 +396,12 @@ class Accrual(Base):
             name="accrual_return_within_amount",
         ),
         Index("ix_accruals_member", "member_id", "created_at"),
+        Index(
+            "ix_accruals_capped_purchase",
+            text("created_at DESC"),
+            "id",
+            postgresql_where=text("'max_points_per_purchase' = ANY (capped_by)"),
+        ),
     )
 
 
@@ -430,6 +440,9 @@ class ExpiryNotice(Base):
     days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
     points: Mapped[int] = mapped_column(BigInteger)
     run_key: Mapped[str] = mapped_column(String(640))
+    # The sending run's as_of: the lead time the member got is expires_at - sent_at
+    # (null before migration 0012: created_at stands in).
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = _now_column()
 
     __table_args__ = (Index("ix_expiry_notices_run", "run_key"),)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -55,12 +55,26 @@ def list_redemptions(
     status: str | None,
     limit: int,
     offset: int = 0,
+    after: tuple[dt.datetime, str] | None = None,
 ) -> Sequence[Redemption]:
+    """Newest first (the id breaks ties); ``after`` = the (created_at, id) of the last one shown.
+
+    Paging by ``after`` (a keyset) never repeats or skips a row when redemptions
+    are made between pages; ``offset`` remains for the deprecated query parameter.
+    """
     query = select(Redemption)
     if member_id:
         query = query.where(Redemption.member_id == member_id)
     if status:
         query = query.where(Redemption.status == status)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(
+                Redemption.created_at < created,
+                and_(Redemption.created_at == created, Redemption.id > last_id),
+            )
+        )
     order = (Redemption.created_at.desc(), Redemption.id)
     return session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
 

@@ -465,9 +465,15 @@ class Ledger:
             return op.post("adjust", points, 0, reason=reason, actor=actor)
 
     def expire(
-        self, *, as_of: dt.datetime | None = None, member_id: str | None = None
+        self,
+        *,
+        notice_days_before: tuple[int, ...],
+        as_of: dt.datetime | None = None,
+        member_id: str | None = None,
     ) -> ExpiryRun:
-        """Post an expiry entry for every lot past its date that still has points.
+        """Post an expiry entry for every lot past its date that still has points,
+        once the member was sent every advance notice (``notice_days_before``) for it;
+        a lot still owed a notice is postponed instead (``expiry_care.ready_to_expire``).
 
         One transaction per member keeps locks short. The key names the lot and
         its cumulative expired total, so re-running is a no-op while a lot that
@@ -479,13 +485,17 @@ class Ledger:
             due = due.where(PointLot.member_id == member_id)
         with self._sessions() as session:
             members = session.scalars(due.distinct().order_by(PointLot.member_id)).all()
-        lots_expired = points_expired = 0
+        lots_expired = points_expired = lots_postponed = 0
         for member_id in members:
-            count, points = self._expire_member(member_id, as_of)
+            count, points, postponed = self._expire_member(member_id, as_of, notice_days_before)
             lots_expired += count
             points_expired += points
+            lots_postponed += postponed
         return ExpiryRun(
-            lots_expired=lots_expired, points_expired=points_expired, members=len(members)
+            lots_expired=lots_expired,
+            points_expired=points_expired,
+            members=len(members),
+            lots_postponed=lots_postponed,
         )
 
     def find(self, *, idempotency_key: str) -> EntryResult | None:
@@ -525,10 +535,12 @@ class Ledger:
                 found += reconcile.reconcile_stock(session)
             return found
 
-    def _expire_member(self, member_id: str, as_of: dt.datetime) -> tuple[int, int]:
+    def _expire_member(
+        self, member_id: str, as_of: dt.datetime, notice_days_before: tuple[int, ...]
+    ) -> tuple[int, int, int]:
         with self._sessions.begin() as session:
             op = Operation(session, lock_account(session, member_id))
-            due = session.scalars(
+            past = session.scalars(
                 select(PointLot)
                 .where(
                     PointLot.member_id == member_id,
@@ -537,6 +549,9 @@ class Ledger:
                 )
                 .order_by(PointLot.expires_at, PointLot.id)
             ).all()
+            due, postponed = expiry_care.ready_to_expire(
+                session, list(past), as_of=as_of, notice_days_before=notice_days_before
+            )
             total = 0
             for lot in due:
                 points = lot.remaining
@@ -553,7 +568,7 @@ class Ledger:
                     reason="points expired",
                 )
                 total += points
-            return len(due), total
+            return len(due), total, postponed
 
     def _member_of_hold(self, hold_id: int) -> str:
         with self._sessions() as session:

@@ -25,11 +25,12 @@ class EntryResult:
 
 @dataclass(frozen=True)
 class ExpiryRun:
-    """What one ``expire`` run posted."""
+    """What one ``expire`` run posted, and how many lots it postponed (notices owed)."""
 
     lots_expired: int
     points_expired: int
     members: int
+    lots_postponed: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class AccrualView:
     points: int
     capped_by: tuple[str, ...]
     pending_points: int
+    points_before_cap: int | None
     settled_points: int
     taken_back_points: int
     returned_amount: Decimal

@@ -87,7 +87,10 @@ def endpoint(
 
 def list_active(session: Session) -> Sequence[WebhookSubscription]:
     query = select(WebhookSubscription).where(WebhookSubscription.active)
-    return session.scalars(query.order_by(WebhookSubscription.created_at)).all()
+    # Oldest first, the id breaking ties: the order the list's keyset cursor follows.
+    return session.scalars(
+        query.order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+    ).all()
 
 
 def list_for_event(session: Session, *, event_type: str) -> Sequence[WebhookSubscription]:

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from loyalty.contracts.members import REVIEW_TIERS_WORKFLOW, TierReviewReport, TierReviewRequest
     from loyalty.contracts.redemption import QUERY_STATE
     from loyalty.contracts.webhooks import EventType, WebhookEvent, event_id
+    from loyalty.domain.earning import CAPPED_POINTS
     from loyalty.workflows.options import LEDGER, SETTLE
     from loyalty.workflows.saga import call
     from loyalty.workflows.webhook_fanout import fan_out
@@ -57,6 +58,30 @@ with workflow.unsafe.imports_passed_through():
 # Runs started after this patch review the member's tier once the points settle
 # (POL-TIER-001: "on accrual"), besides the daily review; older runs only settle.
 TIER_PATCH = "tier-review-on-accrual"
+# Runs started after this patch announce an order capped at max_points_per_purchase
+# (``accrual.capped``) for the fraud team; older runs only recorded it.
+CAPPED_EVENT_PATCH = "accrual-capped-event"
+
+
+async def _announce_capped(record: AccrualRecord, source: str) -> None:
+    """POL-ACCRUAL-001: a capped order is flagged for the fraud team (reselling)."""
+    await fan_out(
+        WebhookEvent(
+            id=event_id(record.accrual_id, EventType.ACCRUAL_CAPPED),
+            type=EventType.ACCRUAL_CAPPED,
+            created_at=workflow.now(),
+            data={
+                "accrual_id": record.accrual_id,
+                "member_id": record.member_id,
+                "order_id": record.order_id,
+                "source": source,
+                "amount": str(record.amount),
+                "currency": record.currency,
+                "points": record.points,
+                "points_before_cap": record.points_before_cap,
+            },
+        )
+    )
 
 
 async def _review_tier(member_id: str, accrual_id: str) -> None:
@@ -115,6 +140,9 @@ class AccrualWorkflow:
             await workflow.wait_condition(workflow.all_handlers_finished)
             raise
         self._apply(recorded)
+        # The condition comes first: only a capped run records the patch marker.
+        if CAPPED_POINTS in recorded.capped_by and workflow.patched(CAPPED_EVENT_PATCH):
+            await _announce_capped(recorded, request.source)
         wait = recorded.available_at - workflow.now()
         if self._state.status == AccrualStatus.PENDING and wait > timedelta(0):
             # A timeout is the pending period ending; the condition is a full return.

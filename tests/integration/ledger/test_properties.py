@@ -23,6 +23,7 @@ from loyalty.ledger.models import Account, LedgerEntry, Reward
 from loyalty.ledger.reconcile import reconcile_stock
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory, RewardFactory, unique_id
+from tests.support.expiry import NOTICE_DAYS, send_notices_on_time
 
 T0 = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
 
@@ -147,8 +148,11 @@ def run_step(
             },
         )
     elif name == "advance":
+        # Each notice of what falls due went out on its day, so it expires rather than waits.
+        for due in ledger.expiring(member_id=member, within=dt.timedelta(days=a)):
+            send_notices_on_time(ledger, member_id=member, expires_at=due.expires_at)
         clock.now += dt.timedelta(days=a)
-        run = ledger.expire(as_of=clock.now, member_id=member)
+        run = ledger.expire(as_of=clock.now, member_id=member, notice_days_before=NOTICE_DAYS)
         model.points_out += run.points_expired
         return
     elif name == "repeat" and last:

@@ -30,6 +30,7 @@ from loyalty.schedules import JOBS, ScheduledJob, describe_schedules, ensure_sch
 from tests.conftest import unique_id
 from tests.support import temporal as support
 from tests.support.cli import loyalty
+from tests.support.expiry import send_notices_on_time
 from tests.support.members import funded_member
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import SagaHarness, running_worker
@@ -87,7 +88,9 @@ def member_with_expired_points(sessions: sessionmaker[Session], points: int) -> 
     now = dt.datetime.now(dt.UTC)
     earlier = Ledger(sessions, clock=lambda: now - dt.timedelta(days=400))
     yesterday = now - dt.timedelta(days=1)
-    return funded_member(sessions, points=points, expires_at=yesterday, ledger=earlier)
+    member = funded_member(sessions, points=points, expires_at=yesterday, ledger=earlier)
+    send_notices_on_time(earlier, member_id=member, expires_at=yesterday)
+    return member
 
 
 async def test_a_triggered_expiry_run_posts_the_expiry_entries(

@@ -45,6 +45,8 @@ def test_one_purchase_earns_at_most_the_policy_maximum() -> None:
     earned = earn(Decimal(40_000), tier=Tier.PLATINUM, rules=RULES)
 
     assert (earned.points, earned.capped_by) == (50_000, (CAPPED_POINTS,))
+    # What it would have earned: the fraud team reads it (platinum earns 2x).
+    assert earned.points_before_cap == int(40_000 * RULES.tier_multipliers[Tier.PLATINUM])
 
 
 def test_partial_returns_take_back_exactly_what_the_order_earned() -> None:

@@ -123,7 +123,8 @@ async def reverse_accrual(
     ledger: LedgerDep,
     response: Response,
 ) -> AccrualReturnPublic:
-    """Idempotent by ``return_id``. Points already spent are not taken below zero: the
+    """Idempotent by ``return_id`` once it succeeded; a refused return may be sent
+    again, corrected, with the same id. Points already spent are not taken below zero: the
     shortfall is recorded as owed, recovered from future earning, and announced
     (``accrual.shortfall`` webhook) so the member is told (POL-REFUND-001)."""
     accrual_id = _accrual_id(principal, member_id, order_id)

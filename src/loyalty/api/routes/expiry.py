@@ -24,7 +24,7 @@ from loyalty.api.expiry_schemas import (
     ReinstatementCreate,
     ReinstatementPublic,
 )
-from loyalty.api.paging import Limit, PositionCursor, window
+from loyalty.api.paging import KeysetCursor, Limit, instant, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN
 from loyalty.ledger.expiry_care import Staff
@@ -49,16 +49,25 @@ def get_expiring(
     within_days: Annotated[
         int | None, Query(ge=1, le=3660, description="Only dates within this many days.")
     ] = None,
-    cursor: PositionCursor = None,
+    cursor: KeysetCursor = None,
     limit: Limit = 100,
 ) -> ExpiringPublic:
     principal.require_member(member_id)
     within = dt.timedelta(days=within_days) if within_days is not None else None
     found = ledger.expiring(member_id=member_id, within=within)
-    page, next_cursor = window(found, cursor, limit)
+    # One row per date, soonest first: the date is the key.
+    page, next_cursor = window(found, cursor, limit, key=lambda f: (instant(f.expires_at),))
     return ExpiringPublic(
         member_id=member_id,
-        data=[ExpiringDate(expires_at=f.expires_at, points=f.points, lots=f.lots) for f in page],
+        data=[
+            ExpiringDate(
+                expires_at=f.expires_at,
+                points=f.points,
+                lots=f.lots,
+                notices_sent=list(f.notices_sent),
+            )
+            for f in page
+        ],
         next_cursor=next_cursor,
         total_points=sum(f.points for f in found),
     )

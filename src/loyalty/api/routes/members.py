@@ -13,7 +13,7 @@ from loyalty.api.auth import PEOPLE
 from loyalty.api.catalog_schemas import MemberCatalogPublic
 from loyalty.api.deps import LedgerDep, PrincipalDep, StateDep
 from loyalty.api.member_catalog import member_catalog
-from loyalty.api.paging import CURSOR_DESCRIPTION, Limit, PositionCursor, window
+from loyalty.api.paging import CURSOR_DESCRIPTION, KeysetCursor, Limit, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN, BalancePublic, LedgerPage
 
@@ -79,7 +79,7 @@ async def get_member_rewards(
     member_id: MemberId,
     principal: PrincipalDep,
     state: StateDep,
-    cursor: PositionCursor = None,
+    cursor: KeysetCursor = None,
     limit: Limit = 100,
 ) -> MemberCatalogPublic:
     """The saga's own pricing and rules for one unit of each reward, read now."""
@@ -89,5 +89,5 @@ async def get_member_rewards(
             state.sessions, state.rules(), member_id=member_id, channel=principal.channel
         )
     )
-    data, next_cursor = window(catalog.data, cursor, limit)
+    data, next_cursor = window(catalog.data, cursor, limit, key=lambda r: (r.reward_id,))
     return catalog.model_copy(update={"data": data, "next_cursor": next_cursor})

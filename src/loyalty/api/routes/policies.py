@@ -15,7 +15,7 @@ from loyalty.api.access import allow
 from loyalty.api.assisted_schemas import IngestionAccepted, PoliciesPublic, PolicyPublic
 from loyalty.api.auth import PEOPLE, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, StateDep
-from loyalty.api.paging import Limit, PositionCursor, window
+from loyalty.api.paging import KeysetCursor, Limit, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.contracts import ingestion as ing
 
@@ -31,12 +31,15 @@ router = gated_router(prefix="/v1/policies", tags=["policies"])
     openapi_extra=allow(*PEOPLE),
 )
 async def list_policies(
-    principal: PrincipalDep, state: StateDep, cursor: PositionCursor = None, limit: Limit = 100
+    principal: PrincipalDep, state: StateDep, cursor: KeysetCursor = None, limit: Limit = 100
 ) -> PoliciesPublic:
     def read() -> PoliciesPublic:
         current = state.policies.in_force()
         docs, next_cursor = window(
-            sorted(current.values(), key=lambda d: d.policy_id), cursor, limit
+            sorted(current.values(), key=lambda d: d.policy_id),
+            cursor,
+            limit,
+            key=lambda d: (d.policy_id,),
         )
         return PoliciesPublic(
             next_cursor=next_cursor,

@@ -18,7 +18,7 @@ from loyalty.api import audit
 from loyalty.api.access import allow
 from loyalty.api.auth import Role
 from loyalty.api.deps import PrincipalDep, SessionDep, StateDep
-from loyalty.api.paging import Limit, PositionCursor, window
+from loyalty.api.paging import KeysetCursor, Limit, window
 from loyalty.api.promotion_schemas import (
     PromotionCreate,
     PromotionDetail,
@@ -125,13 +125,13 @@ def list_all(
     status: Annotated[PromotionStatus | None, Query(description="active | scheduled | ended")] = (
         None
     ),
-    cursor: PositionCursor = None,
+    cursor: KeysetCursor = None,
     limit: Limit = 100,
 ) -> PromotionsPublic:
     now = utc_now()
     rows = [_public(row, now=now) for row in promotions.current_versions(session)]
     chosen = [r for r in rows if status is None or r.status == status]
-    data, next_cursor = window(chosen, cursor, limit)
+    data, next_cursor = window(chosen, cursor, limit, key=lambda p: (p.promotion_id,))
     return PromotionsPublic(data=data, next_cursor=next_cursor)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -10,17 +11,20 @@ from loyalty.api import queues, views
 from loyalty.api.access import allow
 from loyalty.api.auth import STAFF, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, SessionDep
+from loyalty.api.paging import KeysetCursor, time_id_after, time_id_cursor
 from loyalty.api.queue_schemas import (
     LOG_CURSOR_PATTERN,
     QUEUE_CURSOR_PATTERN,
     AuditPage,
+    CappedPurchasePage,
+    CappedPurchasePublic,
     DecisionPage,
     QueuePage,
 )
 from loyalty.api.queues import Queue, QueueFilter
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import ID_PATTERN
-from loyalty.ledger import logs
+from loyalty.ledger import capped, logs
 
 router = gated_router(prefix="/v1", tags=["queues"], responses=errors(*AUTHENTICATED))
 
@@ -119,6 +123,29 @@ async def needs_attention(
     cursor: Cursor = None,
 ) -> QueuePage:
     return await _queue(gateway, Queue.NEEDS_ATTENTION, limit, cursor, where)
+
+
+@router.get(
+    "/queues/capped-purchases",
+    operation_id="queues.capped_purchases.list",
+    response_model=CappedPurchasePage,
+    summary="Purchases capped at max_points_per_purchase, for the fraud team; newest first",
+    openapi_extra=allow(*STAFF, Role.OPERATOR),
+)
+def capped_purchases(
+    principal: PrincipalDep,
+    session: SessionDep,
+    member_id: IdFilter = None,
+    limit: Limit = 20,
+    cursor: KeysetCursor = None,
+) -> CappedPurchasePage:
+    """POL-ACCRUAL-001: larger orders are capped and flagged for the fraud team to check
+    for reselling. Each is also an ``accrual.capped`` row in the audit log."""
+    rows = capped.page(session, member_id=member_id, limit=limit + 1, after=time_id_after(cursor))
+    return CappedPurchasePage(
+        data=[CappedPurchasePublic(**dataclasses.asdict(row)) for row in rows[:limit]],
+        next_cursor=time_id_cursor(rows, limit, lambda r: (r.created_at, r.accrual_id)),
+    )
 
 
 @router.get(

@@ -13,7 +13,7 @@ from loyalty.api import audit, dry_run, lookups, views
 from loyalty.api.access import allow
 from loyalty.api.auth import PEOPLE, STAFF, Role
 from loyalty.api.deps import GatewayDep, PrincipalDep, RequestIdDep, SessionDep, StateDep
-from loyalty.api.paging import PositionCursor
+from loyalty.api.paging import KeysetCursor, time_id_after, time_id_cursor
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     ID_PATTERN,
@@ -163,22 +163,23 @@ def list_all(
     member_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
     status: RedemptionStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: PositionCursor = None,
+    cursor: KeysetCursor = None,
     offset: Annotated[
         int, Query(ge=0, le=100_000, deprecated=True, description="Deprecated: pass `cursor`.")
     ] = 0,
 ) -> RedemptionsPublic:
-    offset = int(cursor) if cursor is not None else offset
+    after = time_id_after(cursor)  # a keyset: (created_at, id) of the last one shown
     rows = list_redemptions(
         session,
         member_id=member_id,
         status=status.value if status else None,
-        limit=limit,
-        offset=offset,
+        limit=limit + 1,  # one more says whether a next page exists
+        offset=0 if after else offset,
+        after=after,
     )
+    following = time_id_cursor(rows, limit, lambda r: (r.created_at, r.id))
     return RedemptionsPublic(
-        data=[views.summary(row) for row in rows],
-        next_cursor=str(offset + limit) if len(rows) == limit else None,
+        data=[views.summary(row) for row in rows[:limit]], next_cursor=following
     )
 
 

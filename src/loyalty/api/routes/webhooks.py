@@ -18,7 +18,7 @@ from loyalty.api.access import allow
 from loyalty.api.auth import Role
 from loyalty.api.deps import PrincipalDep, SessionDep, StateDep
 from loyalty.api.errors import FieldError
-from loyalty.api.paging import Limit, PositionCursor, window
+from loyalty.api.paging import KeysetCursor, Limit, instant, window
 from loyalty.api.routes import AUTHENTICATED, errors, gated_router
 from loyalty.api.schemas import (
     WebhookCreate,
@@ -112,9 +112,14 @@ def rotate_secret(
     openapi_extra=OPERATORS,
 )
 def list_all(
-    principal: PrincipalDep, session: SessionDep, cursor: PositionCursor = None, limit: Limit = 100
+    principal: PrincipalDep, session: SessionDep, cursor: KeysetCursor = None, limit: Limit = 100
 ) -> WebhooksPublic:
-    data, next_cursor = window(subscriptions.list_active(session), cursor, limit)
+    data, next_cursor = window(
+        subscriptions.list_active(session),
+        cursor,
+        limit,
+        key=lambda s: (instant(s.created_at), s.id),
+    )
     return WebhooksPublic(data=[views.webhook(row) for row in data], next_cursor=next_cursor)
 
 
