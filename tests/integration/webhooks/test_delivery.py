@@ -160,12 +160,19 @@ async def test_a_receiver_that_fails_for_a_while_still_gets_the_event(
 
     assert receiver.refused == 3
     assert all(verifies(subscription["secret"], r) for r in receiver.accepted)
-    with sessions() as session:
-        deliveries = subscriptions.deliveries_for_event(
-            session, event_id=f"{redemption_id}:redemption.awaiting_approval"
-        )
-    [delivery] = [d for d in deliveries if d.subscription_id == subscription["id"]]
-    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 4, 204)
+
+    def delivery_row() -> tuple[str, int, int | None]:
+        with sessions() as session:
+            deliveries = subscriptions.deliveries_for_event(
+                session, event_id=f"{redemption_id}:redemption.awaiting_approval"
+            )
+        [delivery] = [d for d in deliveries if d.subscription_id == subscription["id"]]
+        return delivery.status, delivery.attempts, delivery.last_status_code
+
+    # The receiver holds the event as soon as it answers 204; the delivery row is written
+    # after that answer comes back, so wait for it rather than racing it.
+    await eventually(lambda: delivery_row()[0] == "delivered")
+    assert delivery_row() == ("delivered", 4, 204)
     await api.http.post(
         f"/v1/redemptions/{redemption_id}/reject",
         json={"reason": "no thanks"},
