@@ -1,17 +1,22 @@
 """Every Temporal call the API makes, with Temporal's errors turned into the error tree.
 
 Starts use ``USE_EXISTING`` + ``REJECT_DUPLICATE``: concurrent identical starts
-join one run, and a closed run is never started again. Because either policy
-answers a repeat silently, the body is then compared with the input the run
-was started with (the first history event), which is authoritative even for
-a run started by another client.
+join one run, and a closed run is never started again. A start that started the
+run needs nothing more. Because either policy answers a repeat silently, a join
+compares the body with the input the run was started with (the first history
+event), which is authoritative even for a run started by another client; a
+redemption first compares its memo's fingerprint of that input, read by the
+describe that gives its status anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -19,7 +24,9 @@ from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecution,
+    WorkflowExecutionDescription,
     WorkflowFailureError,
+    WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
@@ -72,9 +79,25 @@ OperatorCall = Callable[[Client, str, OperatorAction], Awaitable[UpdateResult]]
 _QUERY_TIMEOUT = timedelta(seconds=5)
 _REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
 
+# The memo key of a redemption's fingerprint of its ``_REDEMPTION_KEYS`` (runs from before
+# it lack it: their first history event is read instead).
+_FINGERPRINT_MEMO = "request_fingerprint"
+
 _REFUND_KEYS = ("redemption_id", "quantity", "reason")
 _ACCRUAL_KEYS = ("member_id", "order_id", "amount", "currency")
 _RETURN_KEYS = ("accrual_id", "amount")
+
+
+@dataclass(frozen=True)
+class StartedRedemption:
+    """A redemption this call started or joined, and its status when a call told it.
+
+    ``status`` is None when Temporal did not say (a closed run, or a failed describe):
+    the caller reads the stored one.
+    """
+
+    redemption_id: str
+    status: RedemptionStatus | None
 
 
 class TemporalGateway:
@@ -93,18 +116,29 @@ class TemporalGateway:
 
     async def start_redemption(
         self, request: RedemptionRequest, *, scope: IdScope, memo: dict[str, Any]
-    ) -> str:
+    ) -> StartedRedemption:
         """Start (or join) the redemption; 409 when the request id was used for another body.
 
         The id is scoped by ``scope`` and the member, so a 409 can only ever
         compare a caller's request with one from the same scope and member.
+        One call when this starts the run (it is running: nothing has happened yet);
+        a join adds a describe, and the history's first event only when the memo's
+        fingerprint is missing or differs (to name the fields that differ).
         """
         workflow_id = redemption_workflow_id(
             scope=scope, member_id=request.member_id, request_id=request.request_id
         )
-        await self._start(REDEMPTION_WORKFLOW, request, workflow_id, memo=memo)
-        await self._same_input(workflow_id, request, _REDEMPTION_KEYS)
-        return workflow_id
+        fingerprint = _fingerprint(request, _REDEMPTION_KEYS)
+        memo = {**memo, _FINGERPRINT_MEMO: fingerprint}
+        if await self._start(REDEMPTION_WORKFLOW, request, workflow_id, memo=memo):
+            return StartedRedemption(workflow_id, RedemptionStatus.RUNNING)
+        try:
+            described = await self._client.get_workflow_handle(workflow_id).describe()
+        except RPCError:
+            described = None
+        if described is None or await _memo(described, _FINGERPRINT_MEMO) != fingerprint:
+            await self._same_input(workflow_id, request, _REDEMPTION_KEYS)
+        return StartedRedemption(workflow_id, _running_status(described))
 
     async def started_request(self, redemption_id: str) -> RedemptionRequest | None:
         """The input the redemption was started with, or None when there is no such workflow."""
@@ -113,14 +147,6 @@ class TemporalGateway:
     async def live_state(self, redemption_id: str) -> RedemptionState | None:
         """The query result while the workflow runs; None once it has closed."""
         return await self._live(redemption_id, RedemptionState)
-
-    async def status(self, redemption_id: str) -> RedemptionStatus | None:
-        """The status search attribute of a running redemption (no worker needed)."""
-        described = await self._client.get_workflow_handle(redemption_id).describe()
-        if described.status is None or described.status.name != "RUNNING":
-            return None
-        value = described.typed_search_attributes.get(search.STATUS)
-        return RedemptionStatus(value) if value else RedemptionStatus.RUNNING
 
     async def ended(self, redemption_id: str, *, wait_s: float) -> bool:
         """Whether the redemption's workflow closed within ``wait_s`` (one long poll)."""
@@ -268,8 +294,8 @@ class TemporalGateway:
         self, workflow: str, argument: BaseModel, workflow_id: str, *, keys: tuple[str, ...]
     ) -> None:
         """Start (or join) any workflow; 409 when ``keys`` differ from the first start."""
-        await self._start(workflow, argument, workflow_id, memo={})
-        await self._same_input(workflow_id, argument, keys)
+        if not await self._start(workflow, argument, workflow_id, memo={}):
+            await self._same_input(workflow_id, argument, keys)
 
     async def started(self, workflow_id: str, model: type[M]) -> M | None:
         """The input a workflow was started with, or None when there is no such workflow."""
@@ -364,10 +390,13 @@ class TemporalGateway:
 
     async def _start(
         self, workflow: str, argument: BaseModel, workflow_id: str, *, memo: dict[str, Any]
-    ) -> None:
-        # A closed run raises WorkflowAlreadyStartedError: the input comparison then decides.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self._client.start_workflow(
+    ) -> bool:
+        """Start or join the run; True only when this call started it (``argument`` is its input).
+
+        A closed run raises WorkflowAlreadyStartedError: the input comparison then decides.
+        """
+        try:
+            handle = await self._client.start_workflow(
                 workflow,
                 argument,
                 id=workflow_id,
@@ -376,6 +405,9 @@ class TemporalGateway:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 memo=memo,
             )
+        except WorkflowAlreadyStartedError:
+            return False
+        return _started_now(handle)
 
     async def _same_input(self, workflow_id: str, given: BaseModel, keys: tuple[str, ...]) -> None:
         original = await self._started_input(workflow_id, type(given))
@@ -401,3 +433,35 @@ class TemporalGateway:
                 return None
             raise
         return None
+
+
+def _started_now(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the start that returned ``handle`` started the run (not joined a running one).
+
+    The server answers it (``StartWorkflowExecutionResponse.started``, with
+    ``USE_EXISTING``); the SDK (1.35) keeps the response on the handle without a public
+    accessor. Without it every start counts as a join: correct, one describe dearer
+    (``tests/api/test_redemption_calls.py`` notices).
+    """
+    response = getattr(handle, "_start_workflow_response", None)
+    return bool(getattr(response, "started", False))
+
+
+def _fingerprint(argument: BaseModel, keys: tuple[str, ...]) -> str:
+    values = {k: getattr(argument, k) for k in keys}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def _memo(described: WorkflowExecutionDescription, key: str) -> object:
+    try:
+        return await described.memo_value(key, None)
+    except Exception:  # an unreadable memo compares as missing: the history decides
+        return None
+
+
+def _running_status(described: WorkflowExecutionDescription | None) -> RedemptionStatus | None:
+    """The status search attribute of a running redemption; None when closed or unknown."""
+    if described is None or described.status is None or described.status.name != "RUNNING":
+        return None
+    value = described.typed_search_attributes.get(search.STATUS)
+    return RedemptionStatus(value) if value else RedemptionStatus.RUNNING
