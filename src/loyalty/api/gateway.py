@@ -75,8 +75,22 @@ class _Closed(Exception):
     """The workflow can no longer take this update (closed, or past the step it serves)."""
 
 
+class StateUnanswered(errors.UnavailableError):
+    """The run is open but no worker answered its state query (none polls, or too slow).
+
+    ``status`` is the run's status search attribute, which the server keeps without a
+    worker. Where nothing reads it, this is the 503 it always was.
+    """
+
+    def __init__(self, message: str, *, status: RedemptionStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 OperatorCall = Callable[[Client, str, OperatorAction], Awaitable[UpdateResult]]
 _QUERY_TIMEOUT = timedelta(seconds=5)
+# A redemption's GET waits less for its query: without an answer it shows what is stored.
+_STATE_QUERY_TIMEOUT = timedelta(seconds=2)
 _REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
 
 # The memo key of a redemption's fingerprint of its ``_REDEMPTION_KEYS`` (runs from before
@@ -145,8 +159,12 @@ class TemporalGateway:
         return await self._started_input(redemption_id, RedemptionRequest)
 
     async def live_state(self, redemption_id: str) -> RedemptionState | None:
-        """The query result while the workflow runs; None once it has closed."""
-        return await self._live(redemption_id, RedemptionState)
+        """The query result while the workflow runs; None once it has closed.
+
+        Raises:
+            StateUnanswered: it runs, but no worker answered within two seconds.
+        """
+        return await self._live(redemption_id, RedemptionState, timeout=_STATE_QUERY_TIMEOUT)
 
     async def ended(self, redemption_id: str, *, wait_s: float) -> bool:
         """Whether the redemption's workflow closed within ``wait_s`` (one long poll)."""
@@ -327,22 +345,33 @@ class TemporalGateway:
             raise
         return list(pages.current_page or []), pages.next_page_token
 
-    async def _live(self, workflow_id: str, model: type[M]) -> M | None:
-        """The ``state`` query while the workflow runs; None when closed or unknown."""
+    async def _live(
+        self, workflow_id: str, model: type[M], *, timeout: timedelta = _QUERY_TIMEOUT
+    ) -> M | None:
+        """The ``state`` query while the workflow runs; None when closed or unknown.
+
+        Raises:
+            StateUnanswered: the run is open but its query failed or timed out (no worker
+                has run it yet, or none polls its task queue).
+        """
         handle = self._client.get_workflow_handle(workflow_id)
         try:
             described = await handle.describe()
-            if described.status is None or described.status.name != "RUNNING":
-                return None
-            state: M = await handle.query(
-                QUERY_STATE, result_type=model, rpc_timeout=_QUERY_TIMEOUT
-            )
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
-        except WorkflowQueryFailedError as error:  # e.g. no worker has run it yet
-            raise errors.UnavailableError(f"state of {workflow_id} not readable yet") from error
+        status = _running_status(described)
+        if status is None:
+            return None
+        try:
+            state: M = await handle.query(QUERY_STATE, result_type=model, rpc_timeout=timeout)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise StateUnanswered(f"state of {workflow_id} not readable", status=status) from error
+        except WorkflowQueryFailedError as error:
+            raise StateUnanswered(f"state of {workflow_id} not readable", status=status) from error
         return state
 
     async def result(self, workflow_id: str, model: type[M]) -> M | None:

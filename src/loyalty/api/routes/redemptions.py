@@ -195,10 +195,14 @@ async def _public(
     principal: PrincipalDep, state: StateDep, gateway: GatewayDep, redemption_id: str
 ) -> RedemptionPublic:
     """What a caller may see of one redemption: the code for its member, masked for staff."""
-    found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
+    loaded = await lookups.load_redemption(gateway, state.sessions, redemption_id)
+    found = loaded.state
     principal.require_member(found.member_id)
     code = await lookups.voucher_code(state.sessions, found)
-    if principal.is_customer:  # require_member made sure it is the member's own token
-        return views.customer_redemption(views.redemption(found, live=live, voucher_code=code))
-    shown = masked(code) if code else None  # staff can match a report, never spend the code
-    return views.redemption(found, live=live, voucher_code=shown)
+    shown = code if principal.is_customer else (masked(code) if code else None)
+    public = views.redemption(
+        found, live=loaded.live, live_state_unavailable=loaded.unanswered, voucher_code=shown
+    )
+    # require_member made sure a customer reads their own; staff see the code masked, so
+    # they can match a report but never spend it.
+    return views.customer_redemption(public) if principal.is_customer else public

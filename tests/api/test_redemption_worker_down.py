@@ -1,0 +1,125 @@
+"""GET /v1/redemptions/{id} of a running saga while no worker answers its state query.
+
+The live state comes from a workflow query, which only a worker can answer. With the
+worker gone (or never there) the route answers 200 from what is stored: the record the
+saga mirrored into PostgreSQL, else the input the run was started with, and the status
+from the run's search attributes (which the server keeps without a worker), marked
+``live_state_unavailable``. A real dev server, a real worker stopped for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from loyalty.api import create_app
+from loyalty.api.auth import Role, mint_token
+from loyalty.config import Settings
+from tests.conftest import MemberFactory, unique_id
+from tests.support.api import joined_today, review_body
+from tests.support.dns import FakeDns
+from tests.support.partner_simulator import PartnerSimulator
+from tests.support.temporal import RELAXED_FRAUD, running_worker
+from tests.support.temporal import test_settings as settings_for_tests
+
+
+def _settings(database_url: str, partner: PartnerSimulator) -> Settings:
+    return settings_for_tests(
+        database_url=database_url,
+        partner_url=partner.url,
+        **{**RELAXED_FRAUD, "rate_limit": "100000/minute"},
+    )
+
+
+@asynccontextmanager
+async def _api(
+    settings: Settings, env: WorkflowEnvironment, sessions: sessionmaker[Session]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, temporal=env.client, sessions=sessions, resolver=FakeDns())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        yield http
+
+
+def _staff(settings: Settings) -> dict[str, str]:
+    token = mint_token(settings, role=Role.SUPPORT_AGENT, subject="agent-7")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _get(http: httpx.AsyncClient, redemption_id: str, settings: Settings) -> Any:
+    response = await http.get(f"/v1/redemptions/{redemption_id}", headers=_staff(settings))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_saga_whose_worker_stopped_answers_its_stored_state(
+    temporal_env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    partner_simulator: PartnerSimulator,
+    activity_executor: ThreadPoolExecutor,
+    seeded_catalog: None,
+    new_member: MemberFactory,
+) -> None:
+    member = new_member(points=5_000, joined_on=joined_today())
+    settings = _settings(database_url, partner_simulator)
+    async with running_worker(
+        temporal_env.client, sessions=sessions, settings=settings, executor=activity_executor
+    ) as saga:
+        settings = settings.model_copy(update={"task_queue": saga.task_queue})
+        async with _api(settings, temporal_env, sessions) as http:
+            started = await http.post(
+                "/v1/redemptions",
+                json=review_body(member, unique_id("req")),
+                headers=_staff(settings),
+            )
+            redemption_id = started.json()["redemption_id"]
+            while (live := await _get(http, redemption_id, settings))["status"] != (
+                "awaiting_approval"
+            ):
+                assert live["status"] == "running", live
+    # The worker has shut down: nobody polls the task queue any more.
+    try:
+        async with _api(settings, temporal_env, sessions) as http:
+            stored = await _get(http, redemption_id, settings)
+
+        assert stored["status"] == "awaiting_approval"
+        assert (stored["live"], stored["live_state_unavailable"]) == (False, True)
+        assert (stored["member_id"], stored["reward_id"]) == (member, "R-GIFT-10")
+        assert live["live_state_unavailable"] is False
+    finally:
+        await temporal_env.client.get_workflow_handle(redemption_id).terminate("test over")
+
+
+async def test_a_saga_no_worker_ever_ran_answers_its_input_and_status(
+    temporal_env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    partner_simulator: PartnerSimulator,
+    seeded_catalog: None,
+    new_member: MemberFactory,
+) -> None:
+    member = new_member(points=5_000)
+    settings = _settings(database_url, partner_simulator).model_copy(
+        update={"task_queue": unique_id("nobody-polls")}
+    )
+    body = {"request_id": unique_id("req"), "member_id": member, "reward_id": "R-GIFT-10"}
+    async with _api(settings, temporal_env, sessions) as http:
+        started = await http.post("/v1/redemptions", json=body, headers=_staff(settings))
+        assert started.status_code == 202, started.text
+        redemption_id = started.json()["redemption_id"]
+        try:
+            shown = await _get(http, redemption_id, settings)
+
+            assert shown["status"] == "running"
+            assert (shown["live"], shown["live_state_unavailable"]) == (False, True)
+            assert (shown["request_id"], shown["member_id"]) == (body["request_id"], member)
+            assert (shown["reward_id"], shown["quantity"]) == ("R-GIFT-10", 1)
+        finally:
+            await temporal_env.client.get_workflow_handle(redemption_id).terminate("test over")
