@@ -62,7 +62,7 @@ def lock_account_with_key(
     if (member_id is None) == (hold_id is None):
         raise ValueError("name the member or the hold, not both")
     owner = (
-        select(Hold.member_id).where(Hold.id == hold_id).scalar_subquery()
+        select(Hold.member_id).where(Hold.id == hold_id).correlate(None).scalar_subquery()
         if hold_id is not None
         else member_id
     )
