@@ -9,6 +9,7 @@ from the run's search attributes (which the server keeps without a worker), mark
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -21,8 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from loyalty.api import create_app
 from loyalty.api.auth import Role, mint_token
 from loyalty.config import Settings
+from loyalty.contracts import search
+from loyalty.contracts.redemption import FULFILL_REWARD, RECORD_REDEMPTION
+from loyalty.contracts.webhooks import LIST_WEBHOOK_SUBSCRIBERS
 from tests.conftest import MemberFactory, unique_id
-from tests.support.api import joined_today, review_body
+from tests.support.api import FINAL, joined_today, review_body
 from tests.support.dns import FakeDns
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import RELAXED_FRAUD, running_worker
@@ -84,12 +88,14 @@ async def test_a_saga_whose_worker_stopped_answers_its_stored_state(
                 "awaiting_approval"
             ):
                 assert live["status"] == "running", live
+                await asyncio.sleep(0.05)
     # The worker has shut down: nobody polls the task queue any more.
     try:
         async with _api(settings, temporal_env, sessions) as http:
             stored = await _get(http, redemption_id, settings)
 
         assert stored["status"] == "awaiting_approval"
+        assert stored["points"] == live["points"] > 0  # the price, from the search attributes
         assert (stored["live"], stored["live_state_unavailable"]) == (False, True)
         assert (stored["member_id"], stored["reward_id"]) == (member, "R-GIFT-10")
         assert live["live_state_unavailable"] is False
@@ -123,3 +129,50 @@ async def test_a_saga_no_worker_ever_ran_answers_its_input_and_status(
             assert (shown["reward_id"], shown["quantity"]) == ("R-GIFT-10", 1)
         finally:
             await temporal_env.client.get_workflow_handle(redemption_id).terminate("test over")
+
+
+async def test_a_saga_stopped_before_its_final_record_is_not_shown_as_ended(
+    temporal_env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    partner_simulator: PartnerSimulator,
+    activity_executor: ThreadPoolExecutor,
+    seeded_catalog: None,
+    new_member: MemberFactory,
+) -> None:
+    """Its search attributes say completed, its stored record is the first one (no price, no
+    voucher): a final status with those fields would tell a client it is done with the wrong
+    facts (the fault run's poller counted such a saga at price 0), so the answer keeps the
+    stored status until the run's own result exists."""
+    member = new_member(points=5_000)
+    settings = _settings(database_url, partner_simulator)
+    body = {"request_id": unique_id("req"), "member_id": member, "reward_id": "R-GIFT-10"}
+    async with running_worker(
+        temporal_env.client, sessions=sessions, settings=settings, executor=activity_executor
+    ) as saga:
+        faults = saga.faults
+        faults.delay(FULFILL_REWARD, 1.0)  # time to break the final record after the first
+        settings = settings.model_copy(update={"task_queue": saga.task_queue})
+        async with _api(settings, temporal_env, sessions) as http:
+            started = await http.post("/v1/redemptions", json=body, headers=_staff(settings))
+            redemption_id = started.json()["redemption_id"]
+            handle = temporal_env.client.get_workflow_handle(redemption_id)
+            while not (faults.finished[RECORD_REDEMPTION] and faults.calls[FULFILL_REWARD]):
+                await asyncio.sleep(0.02)
+            faults.fail(RECORD_REDEMPTION)  # the final record fails (best effort: it goes on)
+            faults.delay(LIST_WEBHOOK_SUBSCRIBERS, 2.0)  # the event's fan-out, after it
+            while not faults.calls[LIST_WEBHOOK_SUBSCRIBERS]:
+                assert (await handle.describe()).status.name == "RUNNING"
+                await asyncio.sleep(0.05)
+    # The worker has shut down; the run cannot close without one.
+    try:
+        described = await handle.describe()
+        assert described.status is not None and described.status.name == "RUNNING"
+        assert described.typed_search_attributes.get(search.STATUS) == "completed"
+        async with _api(settings, temporal_env, sessions) as http:
+            shown = await _get(http, redemption_id, settings)
+
+        assert shown["status"] not in FINAL, shown
+        assert (shown["live"], shown["live_state_unavailable"]) == (False, True)
+    finally:
+        await handle.terminate("test over")

@@ -78,13 +78,15 @@ class _Closed(Exception):
 class StateUnanswered(errors.UnavailableError):
     """The run is open but no worker answered its state query (none polls, or too slow).
 
-    ``status`` is the run's status search attribute, which the server keeps without a
-    worker. Where nothing reads it, this is the 503 it always was.
+    ``status`` and ``points`` are the run's search attributes, which the server keeps
+    without a worker (the workflow upserts them together). Where nothing reads them, this
+    is the 503 it always was.
     """
 
-    def __init__(self, message: str, *, status: RedemptionStatus) -> None:
+    def __init__(self, message: str, *, status: RedemptionStatus, points: int | None) -> None:
         super().__init__(message)
         self.status = status
+        self.points = points
 
 
 OperatorCall = Callable[[Client, str, OperatorAction], Awaitable[UpdateResult]]
@@ -364,14 +366,19 @@ class TemporalGateway:
         status = _running_status(described)
         if status is None:
             return None
+        unanswered = StateUnanswered(
+            f"state of {workflow_id} not readable",
+            status=status,
+            points=described.typed_search_attributes.get(search.POINTS),
+        )
         try:
             state: M = await handle.query(QUERY_STATE, result_type=model, rpc_timeout=timeout)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
-            raise StateUnanswered(f"state of {workflow_id} not readable", status=status) from error
+            raise unanswered from error
         except WorkflowQueryFailedError as error:
-            raise StateUnanswered(f"state of {workflow_id} not readable", status=status) from error
+            raise unanswered from error
         return state
 
     async def result(self, workflow_id: str, model: type[M]) -> M | None:

@@ -101,7 +101,7 @@ async def load_redemption(
     try:
         live = await gateway.live_state(redemption_id)
     except StateUnanswered as unanswered:
-        return await _unanswered(gateway, sessions, redemption_id, unanswered.status)
+        return await _unanswered(gateway, sessions, redemption_id, unanswered)
     if live is not None:
         return Loaded(live, live=True)
     stored = await stored_state(sessions, redemption_id)
@@ -119,12 +119,15 @@ async def _unanswered(
     gateway: TemporalGateway,
     sessions: sessionmaker[Session],
     redemption_id: str,
-    status: RedemptionStatus,
+    visible: StateUnanswered,
 ) -> Loaded:
     """A running redemption nobody can query: what the saga mirrored, else the run's input.
 
-    The status is the run's search attribute (kept by the server, newer than the mirror),
-    unless the mirror already holds a final one (the run ended since the describe).
+    The status and price are the run's search attributes (kept by the server, newer than
+    the mirror) while they say it is under way. A final status there is not shown: the run
+    has not closed, and the mirror may not hold its outcome (voucher, steps) yet, so a
+    client must not take it for the end; the mirror's own status stays until the run's
+    result exists (or the mirror's final record, which is whole).
 
     Raises:
         UnavailableError: neither is readable (the run has no history to read).
@@ -148,6 +151,7 @@ async def _unanswered(
                 }
             ),
         )
-    if not stored.status.is_final:
-        stored = stored.model_copy(update={"status": status})
+    if not stored.status.is_final and not visible.status.is_final:
+        points = stored.points if visible.points is None else visible.points
+        stored = stored.model_copy(update={"status": visible.status, "points": points})
     return Loaded(stored, live=False, unanswered=True)
