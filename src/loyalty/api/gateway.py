@@ -1,17 +1,22 @@
 """Every Temporal call the API makes, with Temporal's errors turned into the error tree.
 
 Starts use ``USE_EXISTING`` + ``REJECT_DUPLICATE``: concurrent identical starts
-join one run, and a closed run is never started again. Because either policy
-answers a repeat silently, the body is then compared with the input the run
-was started with (the first history event), which is authoritative even for
-a run started by another client.
+join one run, and a closed run is never started again. A start that started the
+run needs nothing more. Because either policy answers a repeat silently, a join
+compares the body with the input the run was started with (the first history
+event), which is authoritative even for a run started by another client; a
+redemption first compares its memo's fingerprint of that input, read by the
+describe that gives its status anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -19,7 +24,9 @@ from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecution,
+    WorkflowExecutionDescription,
     WorkflowFailureError,
+    WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
@@ -68,13 +75,45 @@ class _Closed(Exception):
     """The workflow can no longer take this update (closed, or past the step it serves)."""
 
 
+class StateUnanswered(errors.UnavailableError):
+    """The run is open but no worker answered its state query (none polls, or too slow).
+
+    ``status`` and ``points`` are the run's search attributes, which the server keeps
+    without a worker (the workflow upserts them together). Where nothing reads them, this
+    is the 503 it always was.
+    """
+
+    def __init__(self, message: str, *, status: RedemptionStatus, points: int | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.points = points
+
+
 OperatorCall = Callable[[Client, str, OperatorAction], Awaitable[UpdateResult]]
 _QUERY_TIMEOUT = timedelta(seconds=5)
+# A redemption's GET waits less for its query: without an answer it shows what is stored.
+_STATE_QUERY_TIMEOUT = timedelta(seconds=2)
 _REDEMPTION_KEYS = ("member_id", "reward_id", "quantity", "channel", "device_id")
+
+# The memo key of a redemption's fingerprint of its ``_REDEMPTION_KEYS`` (runs from before
+# it lack it: their first history event is read instead).
+_FINGERPRINT_MEMO = "request_fingerprint"
 
 _REFUND_KEYS = ("redemption_id", "quantity", "reason")
 _ACCRUAL_KEYS = ("member_id", "order_id", "amount", "currency")
 _RETURN_KEYS = ("accrual_id", "amount")
+
+
+@dataclass(frozen=True)
+class StartedRedemption:
+    """A redemption this call started or joined, and its status when a call told it.
+
+    ``status`` is None when Temporal did not say (a closed run, or a failed describe):
+    the caller reads the stored one.
+    """
+
+    redemption_id: str
+    status: RedemptionStatus | None
 
 
 class TemporalGateway:
@@ -93,34 +132,41 @@ class TemporalGateway:
 
     async def start_redemption(
         self, request: RedemptionRequest, *, scope: IdScope, memo: dict[str, Any]
-    ) -> str:
+    ) -> StartedRedemption:
         """Start (or join) the redemption; 409 when the request id was used for another body.
 
         The id is scoped by ``scope`` and the member, so a 409 can only ever
         compare a caller's request with one from the same scope and member.
+        One call when this starts the run (it is running: nothing has happened yet);
+        a join adds a describe, and the history's first event only when the memo's
+        fingerprint is missing or differs (to name the fields that differ).
         """
         workflow_id = redemption_workflow_id(
             scope=scope, member_id=request.member_id, request_id=request.request_id
         )
-        await self._start(REDEMPTION_WORKFLOW, request, workflow_id, memo=memo)
-        await self._same_input(workflow_id, request, _REDEMPTION_KEYS)
-        return workflow_id
+        fingerprint = _fingerprint(request, _REDEMPTION_KEYS)
+        memo = {**memo, _FINGERPRINT_MEMO: fingerprint}
+        if await self._start(REDEMPTION_WORKFLOW, request, workflow_id, memo=memo):
+            return StartedRedemption(workflow_id, RedemptionStatus.RUNNING)
+        try:
+            described = await self._client.get_workflow_handle(workflow_id).describe()
+        except RPCError:
+            described = None
+        if described is None or await _memo(described, _FINGERPRINT_MEMO) != fingerprint:
+            await self._same_input(workflow_id, request, _REDEMPTION_KEYS)
+        return StartedRedemption(workflow_id, _running_status(described))
 
     async def started_request(self, redemption_id: str) -> RedemptionRequest | None:
         """The input the redemption was started with, or None when there is no such workflow."""
         return await self._started_input(redemption_id, RedemptionRequest)
 
     async def live_state(self, redemption_id: str) -> RedemptionState | None:
-        """The query result while the workflow runs; None once it has closed."""
-        return await self._live(redemption_id, RedemptionState)
+        """The query result while the workflow runs; None once it has closed.
 
-    async def status(self, redemption_id: str) -> RedemptionStatus | None:
-        """The status search attribute of a running redemption (no worker needed)."""
-        described = await self._client.get_workflow_handle(redemption_id).describe()
-        if described.status is None or described.status.name != "RUNNING":
-            return None
-        value = described.typed_search_attributes.get(search.STATUS)
-        return RedemptionStatus(value) if value else RedemptionStatus.RUNNING
+        Raises:
+            StateUnanswered: it runs, but no worker answered within two seconds.
+        """
+        return await self._live(redemption_id, RedemptionState, timeout=_STATE_QUERY_TIMEOUT)
 
     async def ended(self, redemption_id: str, *, wait_s: float) -> bool:
         """Whether the redemption's workflow closed within ``wait_s`` (one long poll)."""
@@ -284,9 +330,10 @@ class TemporalGateway:
         """Start (or join) any workflow; 409 when ``keys`` differ from the latest start.
 
         ``reuse`` decides whether a closed run's id starts a new run (e.g. after a failure).
+        A call that started the run needs no comparison.
         """
-        await self._start(workflow, argument, workflow_id, memo={}, reuse=reuse)
-        await self._same_input(workflow_id, argument, keys)
+        if not await self._start(workflow, argument, workflow_id, memo={}, reuse=reuse):
+            await self._same_input(workflow_id, argument, keys)
 
     async def started(self, workflow_id: str, model: type[M]) -> M | None:
         """The input a workflow was started with, or None when there is no such workflow."""
@@ -318,22 +365,38 @@ class TemporalGateway:
             raise
         return list(pages.current_page or []), pages.next_page_token
 
-    async def _live(self, workflow_id: str, model: type[M]) -> M | None:
-        """The ``state`` query while the workflow runs; None when closed or unknown."""
+    async def _live(
+        self, workflow_id: str, model: type[M], *, timeout: timedelta = _QUERY_TIMEOUT
+    ) -> M | None:
+        """The ``state`` query while the workflow runs; None when closed or unknown.
+
+        Raises:
+            StateUnanswered: the run is open but its query failed or timed out (no worker
+                has run it yet, or none polls its task queue).
+        """
         handle = self._client.get_workflow_handle(workflow_id)
         try:
             described = await handle.describe()
-            if described.status is None or described.status.name != "RUNNING":
-                return None
-            state: M = await handle.query(
-                QUERY_STATE, result_type=model, rpc_timeout=_QUERY_TIMEOUT
-            )
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
-        except WorkflowQueryFailedError as error:  # e.g. no worker has run it yet
-            raise errors.UnavailableError(f"state of {workflow_id} not readable yet") from error
+        status = _running_status(described)
+        if status is None:
+            return None
+        unanswered = StateUnanswered(
+            f"state of {workflow_id} not readable",
+            status=status,
+            points=described.typed_search_attributes.get(search.POINTS),
+        )
+        try:
+            state: M = await handle.query(QUERY_STATE, result_type=model, rpc_timeout=timeout)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise unanswered from error
+        except WorkflowQueryFailedError as error:
+            raise unanswered from error
         return state
 
     async def result(self, workflow_id: str, model: type[M]) -> M | None:
@@ -387,10 +450,13 @@ class TemporalGateway:
         *,
         memo: dict[str, Any],
         reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    ) -> None:
-        # A closed run raises WorkflowAlreadyStartedError: the input comparison then decides.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self._client.start_workflow(
+    ) -> bool:
+        """Start or join the run; True only when this call started it (``argument`` is its input).
+
+        A closed run raises WorkflowAlreadyStartedError: the input comparison then decides.
+        """
+        try:
+            handle = await self._client.start_workflow(
                 workflow,
                 argument,
                 id=workflow_id,
@@ -399,6 +465,9 @@ class TemporalGateway:
                 id_reuse_policy=reuse,
                 memo=memo,
             )
+        except WorkflowAlreadyStartedError:
+            return False
+        return _started_now(handle)
 
     async def _same_input(self, workflow_id: str, given: BaseModel, keys: tuple[str, ...]) -> None:
         original = await self._started_input(workflow_id, type(given))
@@ -424,3 +493,35 @@ class TemporalGateway:
                 return None
             raise
         return None
+
+
+def _started_now(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the start that returned ``handle`` started the run (not joined a running one).
+
+    The server answers it (``StartWorkflowExecutionResponse.started``, with
+    ``USE_EXISTING``); the SDK (1.35) keeps the response on the handle without a public
+    accessor. Without it every start counts as a join: correct, one describe dearer
+    (``tests/api/test_redemption_calls.py`` notices).
+    """
+    response = getattr(handle, "_start_workflow_response", None)
+    return bool(getattr(response, "started", False))
+
+
+def _fingerprint(argument: BaseModel, keys: tuple[str, ...]) -> str:
+    values = {k: getattr(argument, k) for k in keys}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def _memo(described: WorkflowExecutionDescription, key: str) -> object:
+    try:
+        return await described.memo_value(key, None)
+    except Exception:  # an unreadable memo compares as missing: the history decides
+        return None
+
+
+def _running_status(described: WorkflowExecutionDescription | None) -> RedemptionStatus | None:
+    """The status search attribute of a running redemption; None when closed or unknown."""
+    if described is None or described.status is None or described.status.name != "RUNNING":
+        return None
+    value = described.typed_search_attributes.get(search.STATUS)
+    return RedemptionStatus(value) if value else RedemptionStatus.RUNNING

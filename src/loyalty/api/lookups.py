@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from loyalty.api.gateway import TemporalGateway
+from loyalty.api.gateway import StateUnanswered, TemporalGateway
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
-from loyalty.errors import NotFoundError
+from loyalty.errors import NotFoundError, UnavailableError
 from loyalty.ledger import catalog, vouchers
 from loyalty.ledger.redemptions import get_redemption
 
@@ -72,26 +74,84 @@ async def voucher_code(sessions: sessionmaker[Session], state: RedemptionState) 
     return await run_in_threadpool(read) or state.voucher_code
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """One redemption as the API shows it.
+
+    ``live``: the state is the running workflow's own answer. ``unanswered``: the
+    workflow runs but no worker answered its query, so the state is the stored one
+    (or the run's input) with the status from the run's search attributes.
+    """
+
+    state: RedemptionState
+    live: bool
+    unanswered: bool = False
+
+
 async def load_redemption(
     gateway: TemporalGateway, sessions: sessionmaker[Session], redemption_id: str
-) -> tuple[RedemptionState, bool]:
+) -> Loaded:
     """Live state while the workflow runs, else the stored outcome, else the workflow result.
 
-    Returns:
-        The state and whether it is live.
+    While it runs without a worker to answer its query: see ``_unanswered``.
 
     Raises:
         NotFoundError: neither Temporal nor PostgreSQL knows the redemption.
     """
-    live = await gateway.live_state(redemption_id)
+    try:
+        live = await gateway.live_state(redemption_id)
+    except StateUnanswered as unanswered:
+        return await _unanswered(gateway, sessions, redemption_id, unanswered)
     if live is not None:
-        return live, True
+        return Loaded(live, live=True)
     stored = await stored_state(sessions, redemption_id)
     if stored is not None and stored.status.is_final:
-        return stored, False
+        return Loaded(stored, live=False)
     final = await gateway.final_state(redemption_id)
     if final is not None:
-        return final, False
+        return Loaded(final, live=False)
     if stored is not None:
-        return stored, False
+        return Loaded(stored, live=False)
     raise NotFoundError(f"redemption {redemption_id} not found")
+
+
+async def _unanswered(
+    gateway: TemporalGateway,
+    sessions: sessionmaker[Session],
+    redemption_id: str,
+    visible: StateUnanswered,
+) -> Loaded:
+    """A running redemption nobody can query: what the saga mirrored, else the run's input.
+
+    The status and price are the run's search attributes (kept by the server, newer than
+    the mirror) while they say it is under way. A final status there is not shown: the run
+    has not closed, and the mirror may not hold its outcome (voucher, steps) yet, so a
+    client must not take it for the end; the mirror's own status stays until the run's
+    result exists (or the mirror's final record, which is whole).
+
+    Raises:
+        UnavailableError: neither is readable (the run has no history to read).
+    """
+    stored = await stored_state(sessions, redemption_id)
+    if stored is None:
+        request = await gateway.started_request(redemption_id)
+        if request is None:
+            raise UnavailableError(f"state of {redemption_id} not readable")
+        stored = RedemptionState(
+            redemption_id=redemption_id,
+            **request.model_dump(
+                include={
+                    "request_id",
+                    "member_id",
+                    "reward_id",
+                    "quantity",
+                    "channel",
+                    "device_id",
+                    "requested_by",
+                }
+            ),
+        )
+    if not stored.status.is_final and not visible.status.is_final:
+        points = stored.points if visible.points is None else visible.points
+        stored = stored.model_copy(update={"status": visible.status, "points": points})
+    return Loaded(stored, live=False, unanswered=True)

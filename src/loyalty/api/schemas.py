@@ -131,6 +131,11 @@ class RedemptionPublic(Schema):
     channel: str
     status: RedemptionStatus
     live: bool = Field(description="True while the workflow runs (state from its query).")
+    live_state_unavailable: bool = Field(
+        default=False,
+        description="True when the workflow runs but no worker answered its state query (a"
+        " worker outage): the state is the last one stored, the status the run's own.",
+    )
     current_step: str | None
     points: int = Field(description="Price charged (or to be charged), in whole points.")
     breakdown: list[PriceLinePublic]

@@ -51,7 +51,11 @@ def customer_redemption(public: schemas.RedemptionPublic) -> schemas.RedemptionP
 
 
 def redemption(
-    state: RedemptionState, *, live: bool, voucher_code: str | None
+    state: RedemptionState,
+    *,
+    live: bool,
+    voucher_code: str | None,
+    live_state_unavailable: bool = False,
 ) -> schemas.RedemptionPublic:
     """The public shape; ``voucher_code`` is what this caller may see (the code, masked, None)."""
     return schemas.RedemptionPublic(
@@ -75,6 +79,7 @@ def redemption(
             }
         ),
         live=live,
+        live_state_unavailable=live_state_unavailable,
         voucher_code=voucher_code,
         current_step=state.current_step.value if state.current_step else None,
         breakdown=[schemas.PriceLinePublic(**line.model_dump()) for line in state.breakdown],

@@ -43,13 +43,12 @@ def entry_by_key(session: Session, key: str) -> LedgerEntry | None:
     return session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key == key)).first()
 
 
-def find_replay(session: Session, key: str, request_hash: str) -> EntryResult | None:
-    """The stored result for ``key``, or None when the key is new.
+def replay_of(entry: LedgerEntry | None, key: str, request_hash: str) -> EntryResult | None:
+    """The stored result of ``entry`` (posted under ``key``), or None when the key is new.
 
     Raises:
         IdempotencyConflictError: the key was used with different arguments.
     """
-    entry = entry_by_key(session, key)
     if entry is None:
         return None
     if entry.request_hash != request_hash:

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,7 +30,6 @@ from loyalty.errors import (
     InvalidStateError,
     LimitExceededError,
     NotEligibleError,
-    NotFoundError,
     ValidationError,
 )
 from loyalty.ledger import (
@@ -47,8 +46,8 @@ from loyalty.ledger import (
 )
 from loyalty.ledger.idempotency import (
     entry_by_key,
-    find_replay,
     fingerprint,
+    replay_of,
     require_key,
     to_result,
 )
@@ -60,7 +59,7 @@ from loyalty.ledger.models import (
     Member,
     PointLot,
 )
-from loyalty.ledger.operation import Operation, lock_account, utc_now
+from loyalty.ledger.operation import Operation, lock_account, lock_account_with_key, utc_now
 from loyalty.ledger.promotions import CodeUse
 from loyalty.ledger.results import (
     AccrualView,
@@ -284,12 +283,7 @@ class Ledger:
         with self._transaction(member_id, idempotency_key, request) as op:
             if op.replay:
                 return op.replay
-            if op.session.get(HoldTombstone, idempotency_key) is not None:
-                raise HoldCancelledError(
-                    f"hold {idempotency_key} was released before it was made",
-                    reasons=["the redemption was cancelled before its points were reserved"],
-                )
-            _require_not_frozen(op.session, member_id)
+            _require_holdable(op.session, member_id, idempotency_key)
             if ceiling is not None:
                 _check_ceiling(op.session, member_id, points, ceiling, now=self._clock())
             if promo_code is not None:
@@ -321,9 +315,8 @@ class Ledger:
 
     def release(self, *, hold_id: int, idempotency_key: str, reason: str = "") -> EntryResult:
         """Give an active hold's points back to the lots they came from."""
-        member_id = self._member_of_hold(hold_id)
         request = fingerprint("release", hold=hold_id)
-        with self._transaction(member_id, idempotency_key, request) as op:
+        with self._transaction(None, idempotency_key, request, hold_id=hold_id) as op:
             if op.replay:
                 return op.replay
             hold = op.lock_hold(hold_id, expected_status="active")
@@ -362,9 +355,8 @@ class Ledger:
 
     def capture(self, *, hold_id: int, idempotency_key: str, reason: str = "") -> EntryResult:
         """Spend an active hold: the held points leave the account for good."""
-        member_id = self._member_of_hold(hold_id)
         request = fingerprint("capture", hold=hold_id)
-        with self._transaction(member_id, idempotency_key, request) as op:
+        with self._transaction(None, idempotency_key, request, hold_id=hold_id) as op:
             if op.replay:
                 return op.replay
             hold = op.lock_hold(hold_id, expected_status="active")
@@ -392,10 +384,11 @@ class Ledger:
                 exceed what is left to reverse (refunds serialize on the account lock).
         """
         _require_points(points)
-        member_id = self._member_of_hold(hold_id)
         with_units = {"units": units} if units else {}
         request = fingerprint("reverse", hold=hold_id, points=points, **with_units)
-        with self._transaction(member_id, idempotency_key, request, session=session) as op:
+        with self._transaction(
+            None, idempotency_key, request, hold_id=hold_id, session=session
+        ) as op:
             if op.replay:
                 return op.replay
             hold = op.lock_hold(hold_id, expected_status="captured")
@@ -570,19 +563,19 @@ class Ledger:
                 total += points
             return len(due), total, postponed
 
-    def _member_of_hold(self, hold_id: int) -> str:
-        with self._sessions() as session:
-            member_id = session.scalar(select(Hold.member_id).where(Hold.id == hold_id))
-        if member_id is None:
-            raise NotFoundError(f"hold {hold_id} not found")
-        return member_id
-
     @contextmanager
     def _transaction(
-        self, member_id: str, key: str, request_hash: str, *, session: Session | None = None
+        self,
+        member_id: str | None,
+        key: str,
+        request_hash: str,
+        *,
+        hold_id: int | None = None,
+        session: Session | None = None,
     ) -> Iterator[Operation]:
         """Begin, lock the account, look up the key; commit on success, else roll back.
 
+        The account is the member's, or with ``hold_id`` (and no member) the hold's owner's.
         With ``session``, join the caller's transaction instead (the caller commits).
         A key reused by another member's concurrent first call surfaces as a
         unique violation on insert; it is reported as the conflict it is.
@@ -590,10 +583,10 @@ class Ledger:
         require_key(key)
         try:
             if session is not None:
-                yield self._operation(session, member_id, key, request_hash)
+                yield _operation(session, key, request_hash, member_id, hold_id)
                 return
             with self._sessions() as own, own.begin():
-                yield self._operation(own, member_id, key, request_hash)
+                yield _operation(own, key, request_hash, member_id, hold_id)
         except IntegrityError as error:
             if _is_key_violation(error):
                 raise IdempotencyConflictError(
@@ -601,11 +594,14 @@ class Ledger:
                 ) from error
             raise
 
-    @staticmethod
-    def _operation(session: Session, member_id: str, key: str, request_hash: str) -> Operation:
-        op = Operation(session, lock_account(session, member_id), key, request_hash)
-        op.replay = find_replay(session, key, request_hash)
-        return op
+
+def _operation(
+    session: Session, key: str, request_hash: str, member_id: str | None, hold_id: int | None
+) -> Operation:
+    locked = lock_account_with_key(session, key, member_id=member_id, hold_id=hold_id)
+    op = Operation(session, locked.account, key, request_hash, hold=locked.hold)
+    op.replay = replay_of(locked.entry, key, request_hash)
+    return op
 
 
 def _allocations(session: Session, hold_id: int) -> list[HoldAllocation]:
@@ -622,10 +618,25 @@ def _release(op: Operation, hold: Hold, *, reason: str) -> EntryResult:
     return op.post("release", hold.points, -hold.points, hold_id=hold.id, reason=reason)
 
 
-def _require_not_frozen(session: Session, member_id: str) -> None:
-    """A freeze may land after a redemption was decided; the hold, under the account lock, is
-    the last moment before points move, so a frozen account never has points reserved."""
-    status = session.scalar(select(Member.status).where(Member.id == member_id))
+def _require_holdable(session: Session, member_id: str, hold_key: str) -> None:
+    """Refuse a hold released before it was made, or for a frozen account (one statement).
+
+    Read under the account lock, in a statement after it: a release (its tombstone) or a
+    freeze committed while this hold waited for the lock is seen. A freeze may land after
+    a redemption was decided; the hold is the last moment before points move, so a frozen
+    account never has points reserved.
+    """
+    released, status = session.execute(
+        select(
+            exists().where(HoldTombstone.hold_key == hold_key),
+            select(Member.status).where(Member.id == member_id).scalar_subquery(),
+        )
+    ).one()
+    if released:
+        raise HoldCancelledError(
+            f"hold {hold_key} was released before it was made",
+            reasons=["the redemption was cancelled before its points were reserved"],
+        )
     if status == MemberStatus.FROZEN.value:
         message = f"member {member_id} is frozen (POL-SECURITY-001): it cannot redeem"
         raise NotEligibleError(message, reasons=[message])

@@ -62,11 +62,11 @@ async def _act(
     )
     if result is not None:
         return ActionResult(redemption_id=redemption_id, **result.model_dump())
-    current, _ = await lookups.load_redemption(gateway, state.sessions, redemption_id)
+    current = await lookups.load_redemption(gateway, state.sessions, redemption_id)
     return ActionResult(
         redemption_id=redemption_id,
         accepted=True,
-        status=current.status,
+        status=current.state.status,
         message=f"{update} accepted; still in progress",
     )
 

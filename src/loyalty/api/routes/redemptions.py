@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from temporalio.service import RPCError
 
 from loyalty.api import audit, dry_run, lookups, views
 from loyalty.api.access import allow
@@ -90,7 +89,8 @@ async def create_redemption(
     )
     memo = {"trace_id": request_id, "requested_by": principal.subject}
     scope = IdScope.MEMBER if principal.is_customer else IdScope.STAFF
-    redemption_id = await gateway.start_redemption(request, scope=scope, memo=memo)
+    started = await gateway.start_redemption(request, scope=scope, memo=memo)
+    redemption_id = started.redemption_id
     await run_in_threadpool(
         audit.record,
         state.sessions,
@@ -106,19 +106,14 @@ async def create_redemption(
         return JSONResponse(
             public.model_dump(mode="json"), status_code=200, headers={"Location": link.self}
         )
-    status = await _status(state, gateway, redemption_id)
+    status = started.status or await _stored_status(state, redemption_id)
     return RedemptionAccepted(
         redemption_id=redemption_id, request_id=body.request_id, status=status, links=link
     )
 
 
-async def _status(state: StateDep, gateway: GatewayDep, redemption_id: str) -> RedemptionStatus:
-    try:
-        running = await gateway.status(redemption_id)
-    except RPCError:
-        running = None
-    if running is not None:
-        return running
+async def _stored_status(state: StateDep, redemption_id: str) -> RedemptionStatus:
+    """A closed run's status, as the saga mirrored it (running until the mirror has it)."""
     stored = await lookups.stored_status(state.sessions, redemption_id)
     return stored or RedemptionStatus.RUNNING
 
@@ -201,10 +196,14 @@ async def _public(
     principal: PrincipalDep, state: StateDep, gateway: GatewayDep, redemption_id: str
 ) -> RedemptionPublic:
     """What a caller may see of one redemption: the code for its member, masked for staff."""
-    found, live = await lookups.load_redemption(gateway, state.sessions, redemption_id)
+    loaded = await lookups.load_redemption(gateway, state.sessions, redemption_id)
+    found = loaded.state
     principal.require_member(found.member_id)
     code = await lookups.voucher_code(state.sessions, found)
-    if principal.is_customer:  # require_member made sure it is the member's own token
-        return views.customer_redemption(views.redemption(found, live=live, voucher_code=code))
-    shown = masked(code) if code else None  # staff can match a report, never spend the code
-    return views.redemption(found, live=live, voucher_code=shown)
+    shown = code if principal.is_customer else (masked(code) if code else None)
+    public = views.redemption(
+        found, live=loaded.live, live_state_unavailable=loaded.unanswered, voucher_code=shown
+    )
+    # require_member made sure a customer reads their own; staff see the code masked, so
+    # they can match a report but never spend it.
+    return views.customer_redemption(public) if principal.is_customer else public
