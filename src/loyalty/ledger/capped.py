@@ -14,11 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from loyalty.domain.earning import CAPPED_POINTS
 from loyalty.ledger import audit
+from loyalty.ledger.keyset import newest_first
 from loyalty.ledger.models import Accrual
 
 # Spelled as the partial index ix_accruals_capped_purchase is (a constant, not a bound
@@ -72,15 +73,8 @@ def page(
     query = select(Accrual).where(_CAPPED)
     if member_id is not None:
         query = query.where(Accrual.member_id == member_id)
-    if after is not None:
-        created, last_id = after
-        query = query.where(
-            or_(
-                Accrual.created_at < created,
-                and_(Accrual.created_at == created, Accrual.id > last_id),
-            )
-        )
-    rows = session.scalars(query.order_by(Accrual.created_at.desc(), Accrual.id).limit(limit))
+    query = newest_first(query, created_at=Accrual.created_at, row_id=Accrual.id, after=after)
+    rows = session.scalars(query.limit(limit))
     return [
         CappedPurchase(
             accrual_id=row.id,

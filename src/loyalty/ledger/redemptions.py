@@ -11,13 +11,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from loyalty.domain.redemption import RedemptionHistory
 from loyalty.errors import NotFoundError
 from loyalty.ledger import spend
+from loyalty.ledger.keyset import newest_first
 from loyalty.ledger.models import Redemption
 
 # Redemptions that count against limits and velocity: everything not refused.
@@ -67,16 +68,8 @@ def list_redemptions(
         query = query.where(Redemption.member_id == member_id)
     if status:
         query = query.where(Redemption.status == status)
-    if after is not None:
-        created, last_id = after
-        query = query.where(
-            or_(
-                Redemption.created_at < created,
-                and_(Redemption.created_at == created, Redemption.id > last_id),
-            )
-        )
-    order = (Redemption.created_at.desc(), Redemption.id)
-    return session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+    query = newest_first(query, created_at=Redemption.created_at, row_id=Redemption.id, after=after)
+    return session.scalars(query.limit(limit).offset(offset)).all()
 
 
 def member_history(
