@@ -363,11 +363,13 @@ def _purchase(member: str, amount: str) -> acc.AccrualRequest:
     )
 
 
-async def record_accruals(
-    saga: SagaHarness, instant: SagaHarness, new_member: MemberFactory, ledger: Ledger
-) -> None:
-    """A purchase returned while pending; one settled at once, spent, then returned."""
-    request = _purchase(new_member(tier="silver"), "100.00")
+async def _returned_while_pending(
+    saga: SagaHarness, request: acc.AccrualRequest
+) -> tuple[str, acc.AccrualState]:
+    """Start the purchase, wait until it is recorded, return it whole while still pending.
+
+    The run ends cancelled; its id and the state when recorded are returned.
+    """
     workflow_id = acc.accrual_workflow_id(
         source=request.source, member_id=request.member_id, order_id=request.order_id
     )
@@ -378,12 +380,22 @@ async def record_accruals(
         task_queue=saga.task_queue,
         result_type=acc.AccrualState,
     )
-    await handle.execute_update(
+    recorded = await handle.execute_update(
         acc.UPDATE_RECORDED, acc.AwaitRecorded(), result_type=acc.AccrualState
     )
     back = acc.ReturnPurchase(return_id="return-1", actor="shop-1")
     await handle.execute_update(acc.UPDATE_RETURN, back, result_type=acc.ReturnOutcome)
     assert (await handle.result()).status == acc.AccrualStatus.CANCELLED
+    return workflow_id, recorded
+
+
+async def record_accruals(
+    saga: SagaHarness, instant: SagaHarness, new_member: MemberFactory, ledger: Ledger
+) -> None:
+    """A purchase returned while pending; one settled at once, spent, then returned."""
+    workflow_id, _ = await _returned_while_pending(
+        saga, _purchase(new_member(tier="silver"), "100.00")
+    )
     await save(saga.client, "accrual_cancelled", workflow_id)
 
     member = new_member(tier="bronze")
@@ -423,23 +435,8 @@ async def record_capped_accrual(
     request = _purchase(
         new_member(tier="bronze"), f"{int(rules.max_points_per_purchase / per_unit) + 100}.00"
     )
-    workflow_id = acc.accrual_workflow_id(
-        source=request.source, member_id=request.member_id, order_id=request.order_id
-    )
-    handle = await saga.client.start_workflow(
-        acc.ACCRUAL_WORKFLOW,
-        request,
-        id=workflow_id,
-        task_queue=saga.task_queue,
-        result_type=acc.AccrualState,
-    )
-    recorded = await handle.execute_update(
-        acc.UPDATE_RECORDED, acc.AwaitRecorded(), result_type=acc.AccrualState
-    )
+    workflow_id, recorded = await _returned_while_pending(saga, request)
     assert recorded.record is not None and CAPPED_POINTS in recorded.record.capped_by
-    back = acc.ReturnPurchase(return_id="return-1", actor="shop-1")
-    await handle.execute_update(acc.UPDATE_RETURN, back, result_type=acc.ReturnOutcome)
-    assert (await handle.result()).status == acc.AccrualStatus.CANCELLED
     await save(saga.client, name, workflow_id)
 
 
