@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.contracts.accrual import ACCRUAL_WORKFLOW, AccrualState, accrual_workflow_id
@@ -143,13 +144,9 @@ async def accrue_in(api: ApiHarness, member: str, currency: str) -> httpx.Respon
 
 
 async def test_a_return_after_spending_records_what_is_owed_and_later_earning_repays_it(
-    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, tmp_path: Path
+    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, no_pending_period: Path
 ) -> None:
-    # No pending period: the points are available as soon as the order is recorded.
-    policies = policies_with(
-        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
-    )
-    api = await api_factory(policies_dir=policies)
+    api = await api_factory(policies_dir=no_pending_period)
     member, order = new_member(tier="bronze"), unique_id("order")
     await accrue(api, member, order, "1200.00")
     await settled(api, member, order)
@@ -177,6 +174,12 @@ async def test_a_return_after_spending_records_what_is_owed_and_later_earning_re
     assert ledger.reconcile(member_id=member) == []
 
 
+@pytest.fixture
+def no_pending_period(tmp_path: Path) -> Path:
+    """The policies with no pending period: a purchase's points are available once recorded."""
+    return policies_with(tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}})
+
+
 async def settled(api: ApiHarness, member: str, order: str) -> AccrualState:
     handle = api.saga.client.get_workflow_handle(
         accrual_workflow_id(source=SHOP, member_id=member, order_id=order),
@@ -191,16 +194,13 @@ async def test_a_settled_purchase_that_reaches_the_next_tier_upgrades_the_member
     api_factory: ApiFactory,
     new_member: MemberFactory,
     sessions: sessionmaker[Session],
-    tmp_path: Path,
+    no_pending_period: Path,
 ) -> None:
     """POL-TIER-001 reviews on accrual too: the settled points count at once, not tomorrow."""
-    policies = policies_with(
-        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
-    )
-    api = await api_factory(policies_dir=policies)
+    api = await api_factory(policies_dir=no_pending_period)
     member, order = new_member(tier="bronze"), unique_id("order")
-    silver = PolicyBook(policies).tier_rules().thresholds[Tier.SILVER]
-    base = PolicyBook(policies).earning_rules().base_points_per_currency_unit
+    silver = PolicyBook(no_pending_period).tier_rules().thresholds[Tier.SILVER]
+    base = PolicyBook(no_pending_period).earning_rules().base_points_per_currency_unit
 
     await accrue(api, member, order, f"{silver // base}.00")  # bronze earns at least 1x
     state = await settled(api, member, order)
@@ -215,13 +215,10 @@ async def test_a_settled_purchase_that_reaches_the_next_tier_upgrades_the_member
 
 
 async def test_a_refused_return_frees_its_return_id_for_a_corrected_retry(
-    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, tmp_path: Path
+    api_factory: ApiFactory, new_member: MemberFactory, ledger: Ledger, no_pending_period: Path
 ) -> None:
     # After settlement a return runs as an AccrualReturn workflow named by its return_id.
-    policies = policies_with(
-        tmp_path / "policies", {"points-accrual.md": {"pending_period_days": 0}}
-    )
-    api = await api_factory(policies_dir=policies)
+    api = await api_factory(policies_dir=no_pending_period)
     member, order = new_member(tier="bronze"), unique_id("order")
     await accrue(api, member, order, "100.00")
     await settled(api, member, order)
