@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from loyalty.api import create_app
-from loyalty.api.auth import Role, mint_token
+from loyalty.api.auth import Role
 from loyalty.config import Settings
 from loyalty.contracts import search
 from loyalty.contracts.redemption import FULFILL_REWARD, RECORD_REDEMPTION
 from loyalty.contracts.webhooks import LIST_WEBHOOK_SUBSCRIBERS
 from tests.conftest import MemberFactory, unique_id
-from tests.support.api import FINAL, joined_today, review_body
+from tests.support.api import FINAL, bearer, joined_today, review_body
 from tests.support.dns import FakeDns
 from tests.support.partner_simulator import PartnerSimulator
 from tests.support.temporal import RELAXED_FRAUD, running_worker
@@ -52,8 +52,7 @@ async def _api(
 
 
 def _staff(settings: Settings) -> dict[str, str]:
-    token = mint_token(settings, role=Role.SUPPORT_AGENT, subject="agent-7")
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(settings, Role.SUPPORT_AGENT, subject="agent-7")
 
 
 async def _get(http: httpx.AsyncClient, redemption_id: str, settings: Settings) -> Any:

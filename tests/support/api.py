@@ -30,6 +30,14 @@ from tests.support.temporal import RELAXED_FRAUD, SagaHarness, running_worker, t
 FINAL = {"completed", "rejected", "failed", "cancelled"}
 
 
+def bearer(
+    settings: Settings, role: str, member: str | None = None, *, subject: str | None = None
+) -> dict[str, str]:
+    """The Authorization header of a token these settings sign, for an app without a harness."""
+    token = mint_token(settings, role=Role(role), member_id=member, subject=subject)
+    return {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class ApiHarness:
     http: httpx.AsyncClient
@@ -41,8 +49,7 @@ class ApiHarness:
     def auth(
         self, role: str, member: str | None = None, *, subject: str | None = None
     ) -> dict[str, str]:
-        token = mint_token(self.settings, role=Role(role), member_id=member, subject=subject)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(self.settings, role, member, subject=subject)
 
     def customer(self, member: str) -> dict[str, str]:
         return self.auth("customer", member)
