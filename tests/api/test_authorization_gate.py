@@ -79,6 +79,7 @@ ACCESS: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/v1/redemptions/{redemption_id}/retry-compensations"): {OPERATOR},
     ("POST", "/v1/redemptions/{redemption_id}/resolve"): {OPERATOR},
     ("GET", "/v1/queues/fraud-reviews"): {*STAFF, OPERATOR},
+    ("GET", "/v1/queues/capped-purchases"): {*STAFF, OPERATOR},
     ("GET", "/v1/queues/assisted-approvals"): {*STAFF, OPERATOR},
     ("GET", "/v1/queues/needs-attention"): {OPERATOR},
     ("GET", "/v1/audit-log"): {OPERATOR},

@@ -79,11 +79,12 @@ class StateUnanswered(errors.UnavailableError):
     """The run is open but no worker answered its state query (none polls, or too slow).
 
     ``status`` and ``points`` are the run's search attributes, which the server keeps
-    without a worker (the workflow upserts them together). Where nothing reads them, this
-    is the 503 it always was.
+    without a worker (the workflow upserts them together). ``status`` is in the words of
+    the run's own workflow (each saga has its own statuses), None before it set one.
+    Where nothing reads them, this is the 503 it always was.
     """
 
-    def __init__(self, message: str, *, status: RedemptionStatus, points: int | None) -> None:
+    def __init__(self, message: str, *, status: str | None, points: int | None) -> None:
         super().__init__(message)
         self.status = status
         self.points = points
@@ -381,12 +382,11 @@ class TemporalGateway:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
-        status = _running_status(described)
-        if status is None:
+        if not _is_running(described):
             return None
         unanswered = StateUnanswered(
             f"state of {workflow_id} not readable",
-            status=status,
+            status=described.typed_search_attributes.get(search.STATUS),
             points=described.typed_search_attributes.get(search.POINTS),
         )
         try:
@@ -519,9 +519,17 @@ async def _memo(described: WorkflowExecutionDescription, key: str) -> object:
         return None
 
 
+def _is_running(described: WorkflowExecutionDescription) -> bool:
+    return described.status is not None and described.status.name == "RUNNING"
+
+
 def _running_status(described: WorkflowExecutionDescription | None) -> RedemptionStatus | None:
     """The status search attribute of a running redemption; None when closed or unknown."""
-    if described is None or described.status is None or described.status.name != "RUNNING":
+    if described is None or not _is_running(described):
         return None
-    value = described.typed_search_attributes.get(search.STATUS)
+    return redemption_status(described.typed_search_attributes.get(search.STATUS))
+
+
+def redemption_status(value: str | None) -> RedemptionStatus:
+    """A redemption's status search attribute; a run that set none yet is running."""
     return RedemptionStatus(value) if value else RedemptionStatus.RUNNING

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
-from loyalty.api.gateway import StateUnanswered, TemporalGateway
+from loyalty.api.gateway import StateUnanswered, TemporalGateway, redemption_status
 from loyalty.contracts.redemption import RedemptionState, RedemptionStatus
 from loyalty.errors import NotFoundError, UnavailableError
 from loyalty.ledger import catalog, vouchers
@@ -151,7 +151,8 @@ async def _unanswered(
                 }
             ),
         )
-    if not stored.status.is_final and not visible.status.is_final:
+    status = redemption_status(visible.status)
+    if not stored.status.is_final and not status.is_final:
         points = stored.points if visible.points is None else visible.points
-        stored = stored.model_copy(update={"status": visible.status, "points": points})
+        stored = stored.model_copy(update={"status": status, "points": points})
     return Loaded(stored, live=False, unanswered=True)
