@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from bench import agent_bench, api_bench, baseline, report
@@ -29,6 +30,11 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--wait", type=float, default=0.0, help="POST ?wait=S instead of polling")
     parser.add_argument("--label", default="", help="names the results file (an A/B run)")
+    parser.add_argument(
+        "--temporal-db-dir",
+        default="",
+        help="the dev server's SQLite file in this folder, e.g. /dev/shm (a tmpfs: no disk I/O)",
+    )
     return parser.parse_args()
 
 
@@ -92,7 +98,12 @@ def main() -> None:
     }
     print(f"machine: {results['machine']}", flush=True)
     print("starting the stack (loyalty up on free ports) ...", flush=True)
-    with local_stack(members=200, limited_stock=10, funds=10_000_000) as stack:
+    with local_stack(
+        members=200,
+        limited_stock=10,
+        funds=10_000_000,
+        temporal_db_dir=Path(args.temporal_db_dir) if args.temporal_db_dir else None,
+    ) as stack:
         _measure(stack, args, results)
     print(f"results: {report.write(results)}", flush=True)
     if not args.no_chart:

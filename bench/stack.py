@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -141,8 +142,14 @@ def _seed(stack: StackUnderTest, members: int, limited_stock: int, funds: int) -
 
 
 @contextlib.contextmanager
-def local_stack(*, members: int, limited_stock: int, funds: int) -> Iterator[LocalStack]:
-    """Start ``loyalty up`` on free ports with a scratch database; stop and drop it after."""
+def local_stack(
+    *, members: int, limited_stock: int, funds: int, temporal_db_dir: Path | None = None
+) -> Iterator[LocalStack]:
+    """Start ``loyalty up`` on free ports with a scratch database; stop and drop it after.
+
+    ``temporal_db_dir`` puts the dev server's SQLite file in a folder of its own (a tmpfs
+    such as /dev/shm: no disk I/O, the bench's stand-in for an in-memory server).
+    """
     with (
         tempfile.TemporaryDirectory(prefix="loyalty-stack-") as tmp,
         scratch_database("loyalty_stack", create=False) as owner,
@@ -150,6 +157,10 @@ def local_stack(*, members: int, limited_stock: int, funds: int) -> Iterator[Loc
     ):
         work = Path(tmp)
         stack = StackUnderTest.prepare(work, app, owner)
+        if temporal_db_dir is not None:
+            stack.temporal_db_dir = Path(
+                tempfile.mkdtemp(prefix="loyalty-temporal-", dir=temporal_db_dir)
+            )
         extra = _stack_env(work)
         os.environ.update(extra)  # the stack inherits it; Settings below read it too
         try:
@@ -163,3 +174,5 @@ def local_stack(*, members: int, limited_stock: int, funds: int) -> Iterator[Loc
             if stack.process is not None and stack.process.poll() is None:
                 stack.terminate()
             stack.kill_leftovers()
+            if stack.temporal_db_dir is not None:
+                shutil.rmtree(stack.temporal_db_dir, ignore_errors=True)

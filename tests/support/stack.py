@@ -32,6 +32,7 @@ class StackUnderTest:
     migration_url: str  # the schema owner
     ports: dict[str, int]
     process: subprocess.Popen[bytes] | None = None
+    temporal_db_dir: Path | None = None  # the dev server's SQLite elsewhere (bench: tmpfs)
 
     @classmethod
     def prepare(cls, tmp_path: Path, database_url: str, migration_url: str) -> StackUnderTest:
@@ -59,11 +60,15 @@ class StackUnderTest:
             "LOYALTY_DATA_DIR": str(self.data_dir),
             "LOYALTY_DEV_TEMPORAL_PORT": str(self.ports["temporal"]),
             "LOYALTY_DEV_TEMPORAL_UI_PORT": str(self.ports["temporal_ui"]),
-            "LOYALTY_DEV_TEMPORAL_DB_FILENAME": str(self.data_dir / "temporal.sqlite"),
+            "LOYALTY_DEV_TEMPORAL_DB_FILENAME": str(self.temporal_db_path),
             "LOYALTY_API_PORT": str(self.ports["api"]),
             "LOYALTY_PARTNER_URL": self.partner_url,
             "LOYALTY_LOG_LEVEL": "WARNING",
         }
+
+    @property
+    def temporal_db_path(self) -> Path:
+        return (self.temporal_db_dir or self.data_dir) / "temporal.sqlite"
 
     @property
     def output_path(self) -> Path:
