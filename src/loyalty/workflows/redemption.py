@@ -33,7 +33,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts import redemption as act
@@ -466,7 +471,9 @@ class RedemptionWorkflow:
 
         With ``local``, a local activity (the record is monotonic, so running it
         again after a worker crash never rolls the mirror back); it waits for its
-        cancellation the same way.
+        cancellation the same way. Its failure arrives bare (an ``ApplicationError``,
+        not wrapped in an ``ActivityError``), its cancel wrapped: both are
+        ``FailureError``s.
         """
         options = BEST_EFFORT.kwargs(wait_for_cancellation=self._safe)
         try:
@@ -474,7 +481,7 @@ class RedemptionWorkflow:
                 await workflow.execute_local_activity(activity, argument, **options)
             else:
                 await workflow.execute_activity(activity, argument, **options)
-        except ActivityError as error:
+        except FailureError as error:
             if self._safe and self._cancellable and is_cancelled_exception(error):
                 raise asyncio.CancelledError() from error
             workflow.logger.warning("best-effort %s failed: %s", step.value, error)

@@ -90,6 +90,21 @@ async def test_a_completed_saga_runs_three_activity_tasks_and_the_rest_locally(
         assert get_redemption(session, redemption_id=state.redemption_id).status == "completed"
 
 
+async def test_a_failing_record_is_best_effort_the_saga_goes_on(
+    saga: SagaHarness, ledger: Ledger, new_member: MemberFactory
+) -> None:
+    """A local activity's failure reaches the workflow without an ActivityError around it."""
+    member = new_member(points=5_000)
+    saga.faults.fail(RECORD_REDEMPTION)
+    try:
+        state = await saga.redeem(redemption_request(member))
+    finally:
+        saga.faults.heal(RECORD_REDEMPTION)
+
+    assert state.status == RedemptionStatus.COMPLETED, state.reasons
+    assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
+
+
 @pytest.mark.parametrize(
     ("setup", "reward", "expected_reason"),
     [
