@@ -105,6 +105,22 @@ async def test_a_failing_record_is_best_effort_the_saga_goes_on(
     assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
 
 
+async def test_a_decide_step_that_fails_for_good_ends_the_saga_with_its_reason(
+    saga: SagaHarness, ledger: Ledger, new_member: MemberFactory
+) -> None:
+    """The local decide step's failure arrives bare, yet ends the saga like any step's."""
+    member = new_member(points=5_000)
+    saga.faults.fail(DECIDE_REDEMPTION)
+    try:
+        state = await saga.redeem(redemption_request(member))
+    finally:
+        saga.faults.heal(DECIDE_REDEMPTION)
+
+    assert state.status == RedemptionStatus.REJECTED
+    assert any("injected permanent failure" in reason for reason in state.reasons)
+    assert ledger_kinds(ledger, member) == ["accrue"]
+
+
 @pytest.mark.parametrize(
     ("setup", "reward", "expected_reason"),
     [
