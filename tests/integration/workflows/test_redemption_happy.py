@@ -121,6 +121,21 @@ async def test_a_decide_step_that_fails_for_good_ends_the_saga_with_its_reason(
     assert ledger_kinds(ledger, member) == ["accrue"]
 
 
+async def test_a_long_listing_outage_waits_in_timers_not_in_a_workflow_task(
+    saga: SagaHarness, new_member: MemberFactory
+) -> None:
+    """The local listing's backoffs of 1, 2, 4 and 8 s run in the worker; the 16 s one is a
+    timer in the history (over LOCAL_LIST_THRESHOLD), and the saga then completes."""
+    saga.faults.lose_completion(LIST_WEBHOOK_SUBSCRIBERS, times=5)
+    state = await saga.redeem(redemption_request(new_member(points=5_000)))
+    assert state.status == RedemptionStatus.COMPLETED, state.reasons
+
+    history = await saga.client.get_workflow_handle(state.redemption_id).fetch_history()
+    timers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+    assert [t.timer_started_event_attributes.start_to_fire_timeout.seconds for t in timers] == [16]
+    assert saga.faults.calls[LIST_WEBHOOK_SUBSCRIBERS] == 6
+
+
 @pytest.mark.parametrize(
     ("setup", "reward", "expected_reason"),
     [
