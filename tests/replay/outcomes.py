@@ -32,6 +32,13 @@ RECORDED = frozenset(
         "tier_review",
         "redemption_promo_code",
         "accrual_capped",
+        # the redemption under the local-record-and-subscribers patch (issue 12)
+        "local_record_completed",
+        "local_record_rejected",
+        "local_record_compensated",
+        "local_record_review_approved",
+        "local_record_cancelled_during_hold",
+        "local_record_needs_attention",
     }
 )
 # Recorded by earlier versions of the code; kept to prove their paths still replay.
@@ -52,7 +59,7 @@ KEPT = frozenset(
     }
     | {
         f"before_{patch}_patch_{name}"
-        for patch in ("decide", "safe_cancellation", "local_decide")
+        for patch in ("decide", "safe_cancellation", "local_decide", "local_record")
         for name in _FIRST
     }
 )

@@ -130,7 +130,9 @@ async def record_redemptions(saga: SagaHarness, new_member: MemberFactory) -> st
     return done.redemption_id
 
 
-async def record_temporal_cancel(saga: SagaHarness, new_member: MemberFactory) -> None:
+async def record_temporal_cancel(
+    saga: SagaHarness, new_member: MemberFactory, name: str = "redemption_cancelled_during_hold"
+) -> None:
     """Cancelled from the Web UI (a Temporal cancel) while its hold was landing."""
     saga.faults.delay(r.RESERVE_POINTS, 1.0)
     reserves = saga.faults.calls[r.RESERVE_POINTS]
@@ -141,7 +143,40 @@ async def record_temporal_cancel(saga: SagaHarness, new_member: MemberFactory) -
     with contextlib.suppress(WorkflowFailureError):
         await handle.result()
     saga.faults.delay(r.RESERVE_POINTS, 0.0)
-    await save(saga.client, "redemption_cancelled_during_hold", handle.id)
+    await save(saga.client, name, handle.id)
+
+
+async def record_local_records(
+    saga: SagaHarness, new_member: MemberFactory, partner: PartnerSimulator
+) -> None:
+    """Issue 12 (local-record-and-subscribers patch): records and subscriber listings run
+    as local activities; one history per path that records or announces."""
+    client = saga.client
+    done = await saga.redeem(redemption_request(new_member(points=5_000)))
+    await save(client, "local_record_completed", done.redemption_id)
+    refused = await saga.redeem(redemption_request(new_member(points=100)))
+    assert refused.status == r.RedemptionStatus.REJECTED
+    await save(client, "local_record_rejected", refused.redemption_id)
+    saga.faults.fail(r.CAPTURE_POINTS)
+    failed = await saga.redeem(redemption_request(new_member(points=5_000)))
+    saga.faults.heal(r.CAPTURE_POINTS)
+    await save(client, "local_record_compensated", failed.redemption_id)
+    fresh = {"points": 5_000, "joined_on": dt.date.today()}
+    review = r.ReviewDecision(agent_id="agent-1", reason="verified by phone")
+    approved = await _decided(saga, new_member(**fresh), r.UPDATE_APPROVE, review)
+    await save(client, "local_record_review_approved", approved.redemption_id)
+    await record_temporal_cancel(saga, new_member, name="local_record_cancelled_during_hold")
+    await record_needs_attention(saga, new_member, partner, name="local_record_needs_attention")
+
+
+async def test_record_local_record_histories(
+    saga: SagaHarness,
+    new_member: MemberFactory,
+    partner_simulator: PartnerSimulator,
+    seeded_catalog: None,
+) -> None:
+    """Only the issue 12 recordings (``-k local_record``), without re-recording the others."""
+    await record_local_records(saga, new_member, partner_simulator)
 
 
 async def record_assisted(harness: AssistedHarness, new_member: MemberFactory) -> None:
@@ -276,7 +311,10 @@ async def record_webhook_delivery(
 
 
 async def record_needs_attention(
-    saga: SagaHarness, new_member: MemberFactory, partner: PartnerSimulator
+    saga: SagaHarness,
+    new_member: MemberFactory,
+    partner: PartnerSimulator,
+    name: str = "redemption_needs_attention",
 ) -> None:
     """Parked after a failed void (the needs_attention alert); retried once the void works.
 
@@ -298,7 +336,7 @@ async def record_needs_attention(
     finally:
         saga.faults.heal(r.CAPTURE_POINTS)
         partner.control(void={"fail_permanently": False})
-    await save(saga.client, "redemption_needs_attention", handle.id)
+    await save(saga.client, name, handle.id)
 
 
 async def record_approval_overdue(
@@ -557,6 +595,7 @@ async def test_record_histories(
     async with saga_factory(policies_dir=instant) as settles_at_once:
         await record_accruals(saga, settles_at_once, new_member, ledger)
     await record_redemptions(saga, new_member)
+    await record_local_records(saga, new_member, partner_simulator)
     await record_assisted(assisted, new_member)
     await record_webhook_delivery(saga, sessions, new_member, receiver)
     await record_alerts(saga, assisted_factory, new_member, partner_simulator, tmp_path / "p")

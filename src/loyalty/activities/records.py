@@ -16,12 +16,23 @@ from loyalty.contracts.redemption import (
     RECORD_REDEMPTION,
     NotifyRedemption,
     RecordRedemption,
+    RedemptionState,
 )
 from loyalty.contracts.webhooks import redemption_event
 from loyalty.ledger.redemptions import upsert_redemption
 from loyalty.webhooks.publisher import publish
 
 log = structlog.get_logger(__name__)
+
+
+def _progress(state: RedemptionState) -> int:
+    """How far the saga had got: it grows with every record a run makes.
+
+    Steps are only ever appended, and every record but the first and the last
+    follows a new step; the last one (finished) may follow none (an operator
+    resolved), so finishing counts one.
+    """
+    return len(state.steps) + (state.finished_at is not None)
 
 
 class RecordActivities:
@@ -48,6 +59,8 @@ class RecordActivities:
                     "hold_id": state.hold_id,
                     "voucher_id": state.voucher_id,
                     "outcome": state.model_dump(mode="json"),
+                    "recorded_run_id": activity.info().workflow_run_id,
+                    "recorded_progress": _progress(state),
                 },
             )
         log.info("redemption_recorded", status=state.status.value, step=state.current_step)

@@ -297,6 +297,9 @@ class Redemption(Base):
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), nullable=True)
     voucher_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     outcome: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The workflow run that recorded ``outcome`` and how far it had got (see upsert_redemption).
+    recorded_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recorded_progress: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[dt.datetime] = _now_column()
     updated_at: Mapped[dt.datetime] = _now_column()
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -26,17 +26,38 @@ COUNTED_STATUSES = ("running", "awaiting_approval", "needs_attention", "complete
 
 
 def upsert_redemption(session: Session, *, values: dict[str, Any]) -> None:
-    """Insert the record or update its mutable fields; safe to repeat."""
+    """Insert the record or update its mutable fields; safe to repeat, never backwards.
+
+    ``recorded_run_id`` and ``recorded_progress`` say which workflow run wrote the
+    values and how far it had got: a record of the same run that had got less far
+    (it ran late, or again after its workflow task was retried) changes nothing; a
+    record of another run (an operator reset the workflow) always applies.
+    """
     mutable = {
         k: v
         for k, v in values.items()
-        if k in {"status", "points", "hold_id", "voucher_id", "outcome"}
+        if k
+        in {
+            "status",
+            "points",
+            "hold_id",
+            "voucher_id",
+            "outcome",
+            "recorded_run_id",
+            "recorded_progress",
+        }
     }
+    statement = insert(Redemption).values(**values)
+    proposed = statement.excluded
     session.execute(
-        insert(Redemption)
-        .values(**values)
-        .on_conflict_do_update(
-            index_elements=[Redemption.id], set_={**mutable, "updated_at": func.now()}
+        statement.on_conflict_do_update(
+            index_elements=[Redemption.id],
+            set_={**mutable, "updated_at": func.now()},
+            where=or_(
+                Redemption.recorded_run_id.is_distinct_from(proposed.recorded_run_id),
+                Redemption.recorded_progress.is_(None),
+                Redemption.recorded_progress <= proposed.recorded_progress,
+            ),
         )
     )
 

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 
-def is_refusal(error: ActivityError) -> bool:
-    cause = error.cause
+def _cause(error: FailureError) -> BaseException | None:
+    """What the activity raised: inside an ActivityError, or bare (a local activity's failure)."""
+    return error.cause if isinstance(error, ActivityError) else error
+
+
+def is_refusal(error: FailureError) -> bool:
+    cause = _cause(error)
     return isinstance(cause, ApplicationError) and cause.non_retryable
 
 
-def reason_of(error: ActivityError) -> str:
-    cause = error.cause
+def reason_of(error: FailureError) -> str:
+    cause = _cause(error)
     return str(cause.message if isinstance(cause, ApplicationError) else cause or error)
 
 
-def reasons_of(error: ActivityError) -> list[str]:
-    cause = error.cause
+def reasons_of(error: FailureError) -> list[str]:
+    cause = _cause(error)
     if isinstance(cause, ApplicationError) and cause.details:
         details: Any = cause.details[0]
         if isinstance(details, dict) and details.get("reasons"):

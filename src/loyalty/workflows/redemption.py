@@ -13,7 +13,11 @@ cancellation to complete, so a write still landing is seen and undone; a
 cancel that lands during a best-effort step is not swallowed; the capture,
 the compensations and the wait for an operator run to their end whatever
 arrives; and the unwind stops at a compensation that fails (see
-``CompensationStack``), keeping the hold until an operator decides.
+``CompensationStack``), keeping the hold until an operator decides. A local
+activity (the decide step; the records and the subscriber listing after the
+``local-record-and-subscribers`` patch) runs inside a workflow task, so a
+cancel that arrives meanwhile reaches the saga when that task ends: a hold
+scheduled in that task may land, and is released.
 
 The first time a saga parks in ``needs_attention`` it raises one
 ``redemption.needs_attention`` webhook event, fanned out durably (runs started
@@ -29,7 +33,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from loyalty.contracts import redemption as act
@@ -80,6 +89,10 @@ LOCAL_DECIDE_PATCH = "local-decide"
 # Runs started before this patch never carry a promo code into the hold (issue 13 item 4);
 # the patch is asked only when the decision names a code, so older histories never reach it.
 PROMO_CODE_PATCH = "promo-code-use"
+# Runs started after this patch record their state and list webhook subscribers in local
+# activities, so a saga runs three activity tasks (reserve, fulfill, capture); before it,
+# regular activities (issue 12).
+LOCAL_RECORD_PATCH = "local-record-and-subscribers"
 
 
 TOO_LATE = "a cancel arrived while the points were being captured: too late, completed"
@@ -112,12 +125,14 @@ class RedemptionWorkflow:
         self._review: tuple[str, ReviewDecision] | None = None
         self._operator: tuple[str, OperatorAction] | None = None
         self._safe = False
+        self._local = False  # records and subscriber listings run as local activities
         self._cancellable = True  # until the capture starts or the unwind begins
         self._alerted = False  # the needs_attention alert is raised once per saga
 
     @workflow.run
     async def run(self, request: RedemptionRequest) -> RedemptionState:
         self._safe = workflow.patched(SAFE_CANCELLATION_PATCH)
+        self._local = workflow.patched(LOCAL_RECORD_PATCH)
         self._saga.publish()
         try:
             await self._redeem()
@@ -399,7 +414,7 @@ class RedemptionWorkflow:
         if self._alerted or not workflow.patched(NEEDS_ATTENTION_ALERT_PATCH):
             return
         self._alerted = True
-        await fan_out(needs_attention_event(self._state, at=workflow.now()))
+        await fan_out(needs_attention_event(self._state, at=workflow.now()), local=self._local)
 
     async def _compensate(self) -> list[Step]:
         if not self._safe:
@@ -423,7 +438,10 @@ class RedemptionWorkflow:
 
     async def _record(self) -> None:
         await self._best_effort(
-            Step.RECORD_OUTCOME, act.RECORD_REDEMPTION, act.RecordRedemption(state=self._state)
+            Step.RECORD_OUTCOME,
+            act.RECORD_REDEMPTION,
+            act.RecordRedemption(state=self._state),
+            local=self._local,
         )
 
     async def _notify(self, event: str) -> None:
@@ -436,8 +454,9 @@ class RedemptionWorkflow:
 
     async def _fan_out(self, event: str) -> None:
         """Start the event's deliveries; until the capture, a cancel that lands here wins."""
+        announced = redemption_event(event, self._state, at=workflow.now())
         try:
-            await fan_out(redemption_event(event, self._state, at=workflow.now()))
+            await fan_out(announced, local=self._local)
         except ActivityError as error:
             if self._safe and self._cancellable and is_cancelled_exception(error):
                 raise asyncio.CancelledError() from error
@@ -445,12 +464,24 @@ class RedemptionWorkflow:
         if self._safe and self._cancellable:
             self._check_cancel()
 
-    async def _best_effort(self, step: Step, activity: str, argument: BaseModel) -> None:
-        """Record or notify; a failure is logged, but a cancel is never swallowed here."""
+    async def _best_effort(
+        self, step: Step, activity: str, argument: BaseModel, *, local: bool = False
+    ) -> None:
+        """Record or notify; a failure is logged, but a cancel is never swallowed here.
+
+        With ``local``, a local activity (the record is monotonic, so running it
+        again after a worker crash never rolls the mirror back); it waits for its
+        cancellation the same way. Its failure arrives bare (an ``ApplicationError``,
+        not wrapped in an ``ActivityError``), its cancel wrapped: both are
+        ``FailureError``s.
+        """
         options = BEST_EFFORT.kwargs(wait_for_cancellation=self._safe)
         try:
-            await workflow.execute_activity(activity, argument, **options)
-        except ActivityError as error:
+            if local:
+                await workflow.execute_local_activity(activity, argument, **options)
+            else:
+                await workflow.execute_activity(activity, argument, **options)
+        except FailureError as error:
             if self._safe and self._cancellable and is_cancelled_exception(error):
                 raise asyncio.CancelledError() from error
             workflow.logger.warning("best-effort %s failed: %s", step.value, error)

@@ -23,7 +23,12 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 from loyalty.contracts.redemption import Step
 from loyalty.workflows.activity_errors import is_refusal, reason_of, reasons_of
@@ -146,7 +151,7 @@ class Saga:
                 value = await workflow.execute_activity(
                     activity, argument, result_type=result, **kwargs
                 )
-        except ActivityError as error:
+        except FailureError as error:  # a local activity's failure arrives bare
             if is_cancelled_exception(error):
                 self.record(step, "failed", "cancelled")
                 raise asyncio.CancelledError() from error

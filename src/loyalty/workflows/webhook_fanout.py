@@ -40,42 +40,57 @@ LIST_RETRY = RetryPolicy(
 )
 
 
-async def fan_out(event: WebhookEvent) -> int:
-    """Start a WebhookDelivery child per active subscription to ``event.type``; how many."""
-    found: Subscribers = await workflow.execute_activity(
+# A listing run as a local activity retries in the worker while its backoff is short;
+# longer backoffs (the database down for more than a few seconds) become timers in the
+# history, so no workflow task is held for the length of an outage.
+LOCAL_LIST_THRESHOLD = timedelta(seconds=10)
+
+
+async def _subscribers(event_type: EventType, *, local: bool = False) -> Subscribers:
+    """The active subscriptions to ``event_type``; with ``local``, from a local activity.
+
+    A local listing costs no activity task round trip through the server; it is
+    read-only, so running it again after a worker crash is harmless.
+    """
+    query = SubscriberQuery(event_type=event_type)
+    timeout = timedelta(seconds=30)
+    if local:
+        found: Subscribers = await workflow.execute_local_activity(
+            LIST_WEBHOOK_SUBSCRIBERS,
+            query,
+            result_type=Subscribers,
+            start_to_close_timeout=timeout,
+            retry_policy=LIST_RETRY,
+            local_retry_threshold=LOCAL_LIST_THRESHOLD,
+        )
+        return found
+    found = await workflow.execute_activity(
         LIST_WEBHOOK_SUBSCRIBERS,
-        SubscriberQuery(event_type=event.type),
+        query,
         result_type=Subscribers,
-        start_to_close_timeout=timedelta(seconds=30),
+        start_to_close_timeout=timeout,
         retry_policy=LIST_RETRY,
     )
-    started = 0
-    for subscription_id in found.subscription_ids:
-        try:
-            await workflow.start_child_workflow(
-                WEBHOOK_DELIVERY_WORKFLOW,
-                WebhookDelivery(subscription_id=subscription_id, event=event),
-                id=delivery_workflow_id(event.id, subscription_id),
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            continue  # delivered (or under way) already: a repeat is a no-op
-        started += 1
-    return started
+    return found
+
+
+async def fan_out(event: WebhookEvent, *, local: bool = False) -> int:
+    """Start a WebhookDelivery child per active subscription to ``event.type``; how many.
+
+    ``local`` lists the subscribers in a local activity (see ``_subscribers``).
+    """
+    return await _deliver([event], await _subscribers(event.type, local=local))
 
 
 async def fan_out_many(event_type: EventType, events: list[WebhookEvent]) -> int:
     """``fan_out`` for many events of one type: the subscribers are listed once."""
     if not events:
         return 0
-    found: Subscribers = await workflow.execute_activity(
-        LIST_WEBHOOK_SUBSCRIBERS,
-        SubscriberQuery(event_type=event_type),
-        result_type=Subscribers,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=LIST_RETRY,
-    )
+    return await _deliver(events, await _subscribers(event_type))
+
+
+async def _deliver(events: list[WebhookEvent], found: Subscribers) -> int:
+    """Start each event's delivery to each subscription; how many were new."""
     started = 0
     for event in events:
         for subscription_id in found.subscription_ids:
@@ -88,6 +103,6 @@ async def fan_out_many(event_type: EventType, events: list[WebhookEvent]) -> int
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
             except WorkflowAlreadyStartedError:
-                continue
+                continue  # delivered (or under way) already: a repeat is a no-op
             started += 1
     return started

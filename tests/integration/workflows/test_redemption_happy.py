@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import EventType
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from loyalty.contracts.redemption import (
+    CAPTURE_POINTS,
+    DECIDE_REDEMPTION,
+    FULFILL_REWARD,
     QUERY_STATE,
+    RECORD_REDEMPTION,
     REDEMPTION_WORKFLOW,
+    RESERVE_POINTS,
     RedemptionState,
     RedemptionStatus,
 )
+from loyalty.contracts.webhooks import LIST_WEBHOOK_SUBSCRIBERS
+from loyalty.ledger.redemptions import get_redemption
 from loyalty.ledger.repository import Ledger
 from tests.conftest import MemberFactory
 from tests.support.partner_simulator import PartnerSimulator
@@ -45,6 +56,84 @@ async def test_happy_path_holds_captures_and_charges_exactly_the_price(
         "capture_points",
     ]
     assert ledger.reconcile(member_id=member) == []
+
+
+async def test_a_completed_saga_runs_three_activity_tasks_and_the_rest_locally(
+    saga: SagaHarness, new_member: MemberFactory, sessions: sessionmaker[Session]
+) -> None:
+    """Issue 12: only the ledger and partner calls cost an activity task round trip."""
+    state = await saga.redeem(redemption_request(new_member(points=5_000)))
+    assert state.status == RedemptionStatus.COMPLETED, state.reasons
+
+    history = await saga.client.get_workflow_handle(state.redemption_id).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    local = [
+        json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+            "activity_type"
+        ]
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    assert scheduled == [RESERVE_POINTS, FULFILL_REWARD, CAPTURE_POINTS]
+    assert local == [
+        RECORD_REDEMPTION,
+        DECIDE_REDEMPTION,
+        RECORD_REDEMPTION,
+        LIST_WEBHOOK_SUBSCRIBERS,
+    ]
+    with sessions.begin() as session:  # the local records reached the mirror
+        assert get_redemption(session, redemption_id=state.redemption_id).status == "completed"
+
+
+async def test_a_failing_record_is_best_effort_the_saga_goes_on(
+    saga: SagaHarness, ledger: Ledger, new_member: MemberFactory
+) -> None:
+    """A local activity's failure reaches the workflow without an ActivityError around it."""
+    member = new_member(points=5_000)
+    saga.faults.fail(RECORD_REDEMPTION)
+    try:
+        state = await saga.redeem(redemption_request(member))
+    finally:
+        saga.faults.heal(RECORD_REDEMPTION)
+
+    assert state.status == RedemptionStatus.COMPLETED, state.reasons
+    assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
+
+
+async def test_a_decide_step_that_fails_for_good_ends_the_saga_with_its_reason(
+    saga: SagaHarness, ledger: Ledger, new_member: MemberFactory
+) -> None:
+    """The local decide step's failure arrives bare, yet ends the saga like any step's."""
+    member = new_member(points=5_000)
+    saga.faults.fail(DECIDE_REDEMPTION)
+    try:
+        state = await saga.redeem(redemption_request(member))
+    finally:
+        saga.faults.heal(DECIDE_REDEMPTION)
+
+    assert state.status == RedemptionStatus.REJECTED
+    assert any("injected permanent failure" in reason for reason in state.reasons)
+    assert ledger_kinds(ledger, member) == ["accrue"]
+
+
+async def test_a_long_listing_outage_waits_in_timers_not_in_a_workflow_task(
+    saga: SagaHarness, new_member: MemberFactory
+) -> None:
+    """The local listing's backoffs of 1, 2, 4 and 8 s run in the worker; the 16 s one is a
+    timer in the history (over LOCAL_LIST_THRESHOLD), and the saga then completes."""
+    saga.faults.lose_completion(LIST_WEBHOOK_SUBSCRIBERS, times=5)
+    state = await saga.redeem(redemption_request(new_member(points=5_000)))
+    assert state.status == RedemptionStatus.COMPLETED, state.reasons
+
+    history = await saga.client.get_workflow_handle(state.redemption_id).fetch_history()
+    timers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+    assert [t.timer_started_event_attributes.start_to_fire_timeout.seconds for t in timers] == [16]
+    assert saga.faults.calls[LIST_WEBHOOK_SUBSCRIBERS] == 6
 
 
 @pytest.mark.parametrize(
