@@ -3,6 +3,7 @@ database, members to redeem with, and the handles that hurt it."""
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import datetime as dt
 import os
@@ -17,6 +18,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+import loyalty
 from loyalty.api.auth import Role, mint_token
 from loyalty.config import Settings
 from loyalty.ledger.catalog import ensure_member, upsert_reward
@@ -140,6 +142,17 @@ def _seed(stack: StackUnderTest, members: int, limited_stock: int, funds: int) -
     return ids
 
 
+def _compile_sources() -> None:
+    """Compile the project's modules to bytecode, as the image does (``UV_COMPILE_BYTECODE``).
+
+    The workflow sandbox imports a workflow's module afresh for every new run; from an
+    editable install under ``PYTHONDONTWRITEBYTECODE`` (this machine's environment) that
+    means compiling its source each time, about 5 ms of worker CPU per saga that a
+    deployed worker does not spend (docs/performance.md, the profile).
+    """
+    compileall.compile_dir(Path(loyalty.__file__).parent, quiet=1)
+
+
 @contextlib.contextmanager
 def local_stack(*, members: int, limited_stock: int, funds: int) -> Iterator[LocalStack]:
     """Start ``loyalty up`` on free ports with a scratch database; stop and drop it after."""
@@ -153,6 +166,7 @@ def local_stack(*, members: int, limited_stock: int, funds: int) -> Iterator[Loc
         extra = _stack_env(work)
         os.environ.update(extra)  # the stack inherits it; Settings below read it too
         try:
+            _compile_sources()
             stack.start("--no-ingest")  # the policy corpus plays no part in a redemption
             stack.wait_for_line("stop: Ctrl-C", timeout_s=300)
             ids = _seed(stack, members, limited_stock, funds)
