@@ -3,6 +3,7 @@ database, members to redeem with, and the handles that hurt it."""
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import datetime as dt
 import os
@@ -18,6 +19,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+import loyalty
 from loyalty.api.auth import Role, mint_token
 from loyalty.config import Settings
 from loyalty.ledger.catalog import ensure_member, upsert_reward
@@ -141,6 +143,17 @@ def _seed(stack: StackUnderTest, members: int, limited_stock: int, funds: int) -
     return ids
 
 
+def _compile_sources() -> None:
+    """Compile the project's modules to bytecode, as the image does (``UV_COMPILE_BYTECODE``).
+
+    The workflow sandbox imports a workflow's module afresh for every new run; from an
+    editable install under ``PYTHONDONTWRITEBYTECODE`` (this machine's environment) that
+    means compiling its source each time, about 5 ms of worker CPU per saga that a
+    deployed worker does not spend (docs/performance.md, the profile).
+    """
+    compileall.compile_dir(Path(loyalty.__file__).parent, quiet=1)
+
+
 @contextlib.contextmanager
 def local_stack(
     *, members: int, limited_stock: int, funds: int, temporal_db_dir: Path | None = None
@@ -164,6 +177,7 @@ def local_stack(
         extra = _stack_env(work)
         os.environ.update(extra)  # the stack inherits it; Settings below read it too
         try:
+            _compile_sources()
             stack.start("--no-ingest")  # the policy corpus plays no part in a redemption
             stack.wait_for_line("stop: Ctrl-C", timeout_s=300)
             ids = _seed(stack, members, limited_stock, funds)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from loyalty.domain.fraud import FraudThresholds
@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     task_queue: str = "loyalty-redemptions"
     # A file the worker refreshes while it polls (read by `loyalty up` and healthchecks)
     worker_health_file: Path | None = None
+    # Worker slots, pollers and sticky cache (docs/performance.md measured them): the SDK's
+    # defaults, except activities, which also size the worker's thread pool (and its
+    # database pool, half of it). A cache above 0 needs two workflow pollers (the SDK's rule).
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    worker_max_concurrent_activities: int = Field(default=32, ge=1)
+    worker_workflow_task_pollers: int = Field(default=5, ge=1)
+    worker_activity_task_pollers: int = Field(default=5, ge=1)
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
 
     # Partner fulfillment
     partner_url: str = "http://127.0.0.1:8100"
@@ -150,6 +158,16 @@ class Settings(BaseSettings):
             self.jwt_issuer = DEV_ISSUER
         return self
 
+    @model_validator(mode="after")
+    def _sticky_pollers(self) -> Settings:
+        """Fail at start-up, naming both variables, where the SDK would fail at the worker's."""
+        if self.worker_max_cached_workflows > 0 and self.worker_workflow_task_pollers < 2:
+            raise ValueError(
+                "LOYALTY_WORKER_WORKFLOW_TASK_POLLERS must be at least 2 while "
+                "LOYALTY_WORKER_MAX_CACHED_WORKFLOWS is above 0 (the sticky queue polls too)"
+            )
+        return self
+
     @property
     def verifies_with_keys(self) -> bool:
         """Whether tokens come from an identity provider (asymmetric keys, no shared secret)."""
@@ -223,6 +241,23 @@ def refusals(settings: Settings, *, host: str) -> list[str]:
         if settings.webhook_allow_private_targets:
             problems.append("LOYALTY_WEBHOOK_ALLOW_PRIVATE_TARGETS is for development only")
     return problems
+
+
+def variable(field: str) -> str:
+    """The environment variable that sets ``field``: its first alias, else ``LOYALTY_<FIELD>``."""
+    known = Settings.model_fields.get(field)
+    alias = known.validation_alias if known is not None else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"LOYALTY_{field.upper()}"
+
+
+def explain(error: ValidationError) -> str:
+    """Why the environment's settings were refused, each problem after the variable it names."""
+    return "; ".join(
+        f"{variable(str(loc[0]))}: {problem['msg']}" if (loc := problem["loc"]) else problem["msg"]
+        for problem in error.errors()
+    )
 
 
 @lru_cache(maxsize=1)

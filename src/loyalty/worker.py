@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Replayer, Worker
 
 from loyalty.activities.accruals import AccrualActivities
 from loyalty.activities.agent_facts import LedgerCaseFacts, LedgerMemberContext
@@ -83,7 +83,6 @@ WORKFLOWS: Sequence[type] = (
     AccrualReturnWorkflow,
     ReviewTiersWorkflow,
 )
-ACTIVITY_THREADS = 32
 
 
 def partner_client(settings: Settings) -> PartnerClient:
@@ -215,14 +214,31 @@ def build_activities(
     return activities
 
 
+def tuning(settings: Settings) -> dict[str, Any]:
+    """The worker's slots, pollers and sticky cache (``LOYALTY_WORKER_*``), as Worker options."""
+    return {
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+        "workflow_task_poller_behavior": PollerBehaviorSimpleMaximum(
+            settings.worker_workflow_task_pollers
+        ),
+        "activity_task_poller_behavior": PollerBehaviorSimpleMaximum(
+            settings.worker_activity_task_pollers
+        ),
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+    }
+
+
 def build_worker(
     client: Client,
     *,
+    settings: Settings,
     task_queue: str,
     activities: Sequence[Callable[..., Any]],
     executor: ThreadPoolExecutor,
     **options: Any,
 ) -> Worker:
+    """The worker of ``run_worker`` and the tests: our workflows, ``activities``, ``tuning``."""
     # The observer goes first (outermost), so it sees what later interceptors do.
     interceptors = [ActivityObserver(), *options.pop("interceptors", ())]
     return Worker(
@@ -231,9 +247,9 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=list(activities),
         activity_executor=executor,
-        max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=20),
         interceptors=interceptors,
+        **tuning(settings),
         **options,
     )
 
@@ -245,7 +261,8 @@ def make_replayer() -> Replayer:
 
 async def run_worker(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully."""
-    engine = make_engine(settings.database_url, pool_size=ACTIVITY_THREADS // 2)
+    threads = settings.worker_max_concurrent_activities
+    engine = make_engine(settings.database_url, pool_size=max(1, threads // 2))
     telemetry = WorkerTelemetry.from_settings(settings)
     telemetry.instrument(engine)
     client = await connect(settings, **telemetry.client_options())
@@ -254,7 +271,7 @@ async def run_worker(settings: Settings) -> None:
     agents = AgentRuntime(settings)  # opens Qdrant and the model on first use
     with (
         partner_client(settings) as partner,
-        ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor,
+        ThreadPoolExecutor(max_workers=threads) as executor,
         contextlib.closing(agents),
     ):
         activities = build_activities(
@@ -265,7 +282,11 @@ async def run_worker(settings: Settings) -> None:
             agents=agents,
         )
         worker = build_worker(
-            client, task_queue=settings.task_queue, activities=activities, executor=executor
+            client,
+            settings=settings,
+            task_queue=settings.task_queue,
+            activities=activities,
+            executor=executor,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

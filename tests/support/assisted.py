@@ -75,7 +75,11 @@ async def running_agent_worker(
             settings=settings, sessions=sessions, partner=partner, client=client, agents=runtime
         )
         worker = build_worker(
-            client, task_queue=task_queue, activities=activities, executor=executor
+            client,
+            settings=settings,
+            task_queue=task_queue,
+            activities=activities,
+            executor=executor,
         )
         async with worker:
             yield AssistedHarness(client=client, task_queue=task_queue)

@@ -104,6 +104,7 @@ async def running_worker(
         )
         worker = build_worker(
             client,
+            settings=settings,
             task_queue=task_queue,
             activities=activities,
             executor=executor,

@@ -96,8 +96,12 @@ class HoldSweepActivities:
 
     @activity.defn(name=SWEEP_HOLDS)
     async def sweep_expired_holds(self, request: HoldSweepRequest) -> HoldSweepReport:
-        """Expire the saga holds older than the policy's limit whose workflow is closed."""
-        minutes = self._policies.hold_expiry_minutes()
+        """Expire the saga holds older than the policy's limit whose workflow is closed.
+
+        The policy folder and the database are read in a thread: this coroutine shares
+        the worker's event loop with every workflow (a first policy read parses the corpus).
+        """
+        minutes = await asyncio.to_thread(self._policies.hold_expiry_minutes)
         cutoff = self._clock() - dt.timedelta(minutes=minutes)
         old = await asyncio.to_thread(self._old_holds, cutoff, request.limit)
         swept = []

@@ -15,7 +15,7 @@ from loyalty.cli import (
     workflow_commands,
 )
 from loyalty.cli.output import EXIT_BAD_INPUT, fail
-from loyalty.config import get_settings
+from loyalty.config import explain, get_settings
 from loyalty.logging import configure_logging
 from loyalty.observability import secret_values
 
@@ -32,7 +32,7 @@ def main() -> None:
     try:
         settings = get_settings()
     except pydantic.ValidationError as error:  # e.g. a public secret outside development
-        raise fail("; ".join(str(e["msg"]) for e in error.errors()), EXIT_BAD_INPUT) from None
+        raise fail(explain(error), EXIT_BAD_INPUT) from None
     configure_logging(settings.log_level, secrets=secret_values(settings))
 
 
