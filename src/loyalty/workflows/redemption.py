@@ -95,6 +95,28 @@ PROMO_CODE_PATCH = "promo-code-use"
 LOCAL_RECORD_PATCH = "local-record-and-subscribers"
 
 
+def _settle_later_patches() -> None:
+    """Ask every later patch question now, in the run's first workflow task.
+
+    A local activity may end its workflow task or not, depending on timing (a
+    slow write, a query, a worker crash); a ``patched`` call made after one then
+    lands in a different task on replay than when it ran, and a replay sees a
+    patch only in the task whose history holds its marker: the run fails with a
+    nondeterminism error. Asked before any local activity, each answer is
+    recorded in the first task and kept (the SDK memoizes it), wherever the
+    later call is. Runs from before ``LOCAL_RECORD_PATCH`` keep asking where
+    they always did: their regular activities fix the task boundaries.
+    """
+    for patch in (
+        DECIDE_REDEMPTION_PATCH,
+        LOCAL_DECIDE_PATCH,
+        PROMO_CODE_PATCH,
+        NEEDS_ATTENTION_ALERT_PATCH,
+        DURABLE_FANOUT_PATCH,
+    ):
+        workflow.patched(patch)
+
+
 TOO_LATE = "a cancel arrived while the points were being captured: too late, completed"
 SETTLING = "a cancel arrived while the saga was compensating or settling; it settles first"
 
@@ -133,6 +155,8 @@ class RedemptionWorkflow:
     async def run(self, request: RedemptionRequest) -> RedemptionState:
         self._safe = workflow.patched(SAFE_CANCELLATION_PATCH)
         self._local = workflow.patched(LOCAL_RECORD_PATCH)
+        if self._local:
+            _settle_later_patches()
         self._saga.publish()
         try:
             await self._redeem()
