@@ -81,6 +81,14 @@ async def save(client: Client, name: str, workflow_id: str) -> None:
     WORKFLOW_IDS.write_text(json.dumps({**ids, name: workflow_id}, indent=1, sort_keys=True) + "\n")
 
 
+REVIEW = r.ReviewDecision(agent_id="agent-1", reason="verified by phone")
+
+
+def _fresh() -> dict[str, Any]:
+    """A member who joined today: the decide step sends their redemption to review."""
+    return {"points": 5_000, "joined_on": dt.date.today()}
+
+
 async def _decided(saga: SagaHarness, member: str, update: str, decision: Any) -> r.RedemptionState:
     """A redemption parked for fraud review (new account, new device), then ``update``d."""
     handle = await saga.start(redemption_request(member, device_id=unique_id("device")))
@@ -89,28 +97,32 @@ async def _decided(saga: SagaHarness, member: str, update: str, decision: Any) -
     return await handle.result()
 
 
+async def record_saga_outcomes(
+    saga: SagaHarness, new_member: MemberFactory, prefix: str
+) -> r.RedemptionState:
+    """``<prefix>_{completed,rejected,compensated,review_approved}``; the completed saga."""
+    client = saga.client
+    done = await saga.redeem(redemption_request(new_member(points=5_000)))
+    await save(client, f"{prefix}_completed", done.redemption_id)
+    refused = await saga.redeem(redemption_request(new_member(points=100)))
+    assert refused.status == r.RedemptionStatus.REJECTED
+    await save(client, f"{prefix}_rejected", refused.redemption_id)
+    with saga.faults.failing(r.CAPTURE_POINTS):
+        failed = await saga.redeem(redemption_request(new_member(points=5_000)))
+    await save(client, f"{prefix}_compensated", failed.redemption_id)
+    approved = await _decided(saga, new_member(**_fresh()), r.UPDATE_APPROVE, REVIEW)
+    await save(client, f"{prefix}_review_approved", approved.redemption_id)
+    return done
+
+
 async def record_redemptions(saga: SagaHarness, new_member: MemberFactory) -> str:
     """Every saga outcome, then a refund of the completed one; returns its id."""
     client = saga.client
-    done = await saga.redeem(redemption_request(new_member(points=5_000)))
-    await save(client, "redemption_completed", done.redemption_id)
-    refused = await saga.redeem(redemption_request(new_member(points=100)))
-    assert refused.status == r.RedemptionStatus.REJECTED
-    await save(client, "redemption_rejected", refused.redemption_id)
-
-    saga.faults.fail(r.CAPTURE_POINTS)
-    failed = await saga.redeem(redemption_request(new_member(points=5_000)))
-    saga.faults.heal(r.CAPTURE_POINTS)
-    await save(client, "redemption_compensated", failed.redemption_id)
-
-    fresh = {"points": 5_000, "joined_on": dt.date.today()}
-    review = r.ReviewDecision(agent_id="agent-1", reason="verified by phone")
-    approved = await _decided(saga, new_member(**fresh), r.UPDATE_APPROVE, review)
-    await save(client, "redemption_review_approved", approved.redemption_id)
-    rejected = await _decided(saga, new_member(**fresh), r.UPDATE_REJECT, review)
+    done = await record_saga_outcomes(saga, new_member, "redemption")
+    rejected = await _decided(saga, new_member(**_fresh()), r.UPDATE_REJECT, REVIEW)
     await save(client, "redemption_review_rejected", rejected.redemption_id)
     cancel = r.CancelRequest(requested_by="member")
-    cancelled = await _decided(saga, new_member(**fresh), r.UPDATE_CANCEL, cancel)
+    cancelled = await _decided(saga, new_member(**_fresh()), r.UPDATE_CANCEL, cancel)
     assert cancelled.status == r.RedemptionStatus.CANCELLED
     await save(client, "redemption_cancelled", cancelled.redemption_id)
     await record_temporal_cancel(saga, new_member)
@@ -151,20 +163,7 @@ async def record_local_records(
 ) -> None:
     """Issue 12 (local-record-and-subscribers patch): records and subscriber listings run
     as local activities; one history per path that records or announces."""
-    client = saga.client
-    done = await saga.redeem(redemption_request(new_member(points=5_000)))
-    await save(client, "local_record_completed", done.redemption_id)
-    refused = await saga.redeem(redemption_request(new_member(points=100)))
-    assert refused.status == r.RedemptionStatus.REJECTED
-    await save(client, "local_record_rejected", refused.redemption_id)
-    saga.faults.fail(r.CAPTURE_POINTS)
-    failed = await saga.redeem(redemption_request(new_member(points=5_000)))
-    saga.faults.heal(r.CAPTURE_POINTS)
-    await save(client, "local_record_compensated", failed.redemption_id)
-    fresh = {"points": 5_000, "joined_on": dt.date.today()}
-    review = r.ReviewDecision(agent_id="agent-1", reason="verified by phone")
-    approved = await _decided(saga, new_member(**fresh), r.UPDATE_APPROVE, review)
-    await save(client, "local_record_review_approved", approved.redemption_id)
+    await record_saga_outcomes(saga, new_member, "local_record")
     await record_temporal_cancel(saga, new_member, name="local_record_cancelled_during_hold")
     await record_needs_attention(saga, new_member, partner, name="local_record_needs_attention")
 

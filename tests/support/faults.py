@@ -3,7 +3,8 @@
 An activity interceptor (not a fake activity): the real activity runs unless a
 fault says otherwise, so what lands in PostgreSQL or at the partner is real.
 
-- ``fail(name)``: the activity refuses, non-retryable, before doing anything.
+- ``fail(name)``: the activity refuses, non-retryable, before doing anything
+  (``failing(name)``: for a block).
 - ``lose_completion(name, times)``: the activity runs and commits, then its
   completion is lost (a retryable error) ``times`` times, as after a crash
   between the write and the answer.
@@ -20,7 +21,9 @@ so a test can wait for a delayed activity to have really run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +51,15 @@ class Faults(Interceptor):
 
     def heal(self, name: str) -> None:
         self.permanent.discard(name)
+
+    @contextlib.contextmanager
+    def failing(self, name: str) -> Iterator[None]:
+        """``fail(name)`` for the block, healed after it whatever happens."""
+        self.fail(name)
+        try:
+            yield
+        finally:
+            self.heal(name)
 
     def lose_completion(self, name: str, times: int = 1) -> None:
         self.lost[name] = times

@@ -95,11 +95,8 @@ async def test_a_failing_record_is_best_effort_the_saga_goes_on(
 ) -> None:
     """A local activity's failure reaches the workflow without an ActivityError around it."""
     member = new_member(points=5_000)
-    saga.faults.fail(RECORD_REDEMPTION)
-    try:
+    with saga.faults.failing(RECORD_REDEMPTION):
         state = await saga.redeem(redemption_request(member))
-    finally:
-        saga.faults.heal(RECORD_REDEMPTION)
 
     assert state.status == RedemptionStatus.COMPLETED, state.reasons
     assert ledger_kinds(ledger, member) == ["accrue", "hold", "capture"]
@@ -110,11 +107,8 @@ async def test_a_decide_step_that_fails_for_good_ends_the_saga_with_its_reason(
 ) -> None:
     """The local decide step's failure arrives bare, yet ends the saga like any step's."""
     member = new_member(points=5_000)
-    saga.faults.fail(DECIDE_REDEMPTION)
-    try:
+    with saga.faults.failing(DECIDE_REDEMPTION):
         state = await saga.redeem(redemption_request(member))
-    finally:
-        saga.faults.heal(DECIDE_REDEMPTION)
 
     assert state.status == RedemptionStatus.REJECTED
     assert any("injected permanent failure" in reason for reason in state.reasons)
