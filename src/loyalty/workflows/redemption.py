@@ -93,6 +93,15 @@ PROMO_CODE_PATCH = "promo-code-use"
 # activities, so a saga runs three activity tasks (reserve, fulfill, capture); before it,
 # regular activities (issue 12).
 LOCAL_RECORD_PATCH = "local-record-and-subscribers"
+# Every patch the saga asks after its first local activity (see _settle_later_patches);
+# a new one belongs here too (tests/unit/temporal/test_redemption_patches.py checks it).
+LATER_PATCHES = (
+    DECIDE_REDEMPTION_PATCH,
+    LOCAL_DECIDE_PATCH,
+    PROMO_CODE_PATCH,
+    NEEDS_ATTENTION_ALERT_PATCH,
+    DURABLE_FANOUT_PATCH,
+)
 
 
 def _settle_later_patches() -> None:
@@ -107,13 +116,7 @@ def _settle_later_patches() -> None:
     later call is. Runs from before ``LOCAL_RECORD_PATCH`` keep asking where
     they always did: their regular activities fix the task boundaries.
     """
-    for patch in (
-        DECIDE_REDEMPTION_PATCH,
-        LOCAL_DECIDE_PATCH,
-        PROMO_CODE_PATCH,
-        NEEDS_ATTENTION_ALERT_PATCH,
-        DURABLE_FANOUT_PATCH,
-    ):
+    for patch in LATER_PATCHES:
         workflow.patched(patch)
 
 

@@ -13,6 +13,7 @@ A delivery id ``webhook-<event_id>-<subscription_id>`` that exists already
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
@@ -53,24 +54,20 @@ async def _subscribers(event_type: EventType, *, local: bool = False) -> Subscri
     read-only, so running it again after a worker crash is harmless.
     """
     query = SubscriberQuery(event_type=event_type)
-    timeout = timedelta(seconds=30)
+    options: dict[str, Any] = {
+        "result_type": Subscribers,
+        "start_to_close_timeout": timedelta(seconds=30),
+        "retry_policy": LIST_RETRY,
+    }
     if local:
         found: Subscribers = await workflow.execute_local_activity(
             LIST_WEBHOOK_SUBSCRIBERS,
             query,
-            result_type=Subscribers,
-            start_to_close_timeout=timeout,
-            retry_policy=LIST_RETRY,
             local_retry_threshold=LOCAL_LIST_THRESHOLD,
+            **options,
         )
         return found
-    found = await workflow.execute_activity(
-        LIST_WEBHOOK_SUBSCRIBERS,
-        query,
-        result_type=Subscribers,
-        start_to_close_timeout=timeout,
-        retry_policy=LIST_RETRY,
-    )
+    found = await workflow.execute_activity(LIST_WEBHOOK_SUBSCRIBERS, query, **options)
     return found
 
 
