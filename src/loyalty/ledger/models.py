@@ -300,6 +300,10 @@ class Redemption(Base):
     # The workflow run that recorded ``outcome`` and how far it had got (see upsert_redemption).
     recorded_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     recorded_progress: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Runs whose record another run's replaced (a reset): their late records are ignored.
+    replaced_run_ids: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), default=list, server_default="{}"
+    )
     created_at: Mapped[dt.datetime] = _now_column()
     updated_at: Mapped[dt.datetime] = _now_column()
 

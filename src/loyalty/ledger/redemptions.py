@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, any_, case, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,11 @@ def upsert_redemption(session: Session, *, values: dict[str, Any]) -> None:
 
     ``recorded_run_id`` and ``recorded_progress`` say which workflow run wrote the
     values and how far it had got: a record of the same run that had got less far
-    (it ran late, or again after its workflow task was retried) changes nothing; a
-    record of another run (an operator reset the workflow) always applies.
+    (it ran late, or again after its workflow task was retried) changes nothing. A
+    record of another run (an operator reset the workflow) applies, and the run it
+    replaces joins ``replaced_run_ids``: the reset terminated that run, so a record
+    of it that lands afterwards (one it had started was still writing) is late and
+    changes nothing either.
     """
     mutable = {
         k: v
@@ -49,14 +52,26 @@ def upsert_redemption(session: Session, *, values: dict[str, Any]) -> None:
     }
     statement = insert(Redemption).values(**values)
     proposed = statement.excluded
+    stored_run = Redemption.recorded_run_id
+    another_run = stored_run.is_distinct_from(proposed.recorded_run_id)
+    replaced = case(
+        (
+            and_(stored_run.is_not(None), another_run),
+            func.array_append(Redemption.replaced_run_ids, stored_run),
+        ),
+        else_=Redemption.replaced_run_ids,
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[Redemption.id],
-            set_={**mutable, "updated_at": func.now()},
-            where=or_(
-                Redemption.recorded_run_id.is_distinct_from(proposed.recorded_run_id),
-                Redemption.recorded_progress.is_(None),
-                Redemption.recorded_progress <= proposed.recorded_progress,
+            set_={**mutable, "replaced_run_ids": replaced, "updated_at": func.now()},
+            where=and_(
+                not_(proposed.recorded_run_id == any_(Redemption.replaced_run_ids)),
+                or_(
+                    another_run,
+                    Redemption.recorded_progress.is_(None),
+                    Redemption.recorded_progress <= proposed.recorded_progress,
+                ),
             ),
         )
     )

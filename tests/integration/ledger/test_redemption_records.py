@@ -4,7 +4,8 @@ The saga records its state several times, and a record may run again after a
 newer one landed (a local activity re-runs when its workflow task is retried,
 an attempt that timed out may still be writing). Within one run a state with
 fewer steps (or an unfinished one) than the stored one is ignored; a record
-from another run of the redemption (an operator's reset) always applies.
+from another run of the redemption (an operator's reset) applies, and from then
+on a record of the run it replaced is ignored.
 """
 
 from __future__ import annotations
@@ -77,3 +78,32 @@ def test_a_record_from_another_run_of_the_redemption_applies(
     _record(sessions, finished, "run-1")
 
     assert _record(sessions, started, "run-after-reset") == "running"
+
+
+def test_a_late_record_from_a_run_that_a_reset_replaced_changes_nothing(
+    sessions: sessionmaker[Session], new_member: MemberFactory, seeded_catalog: None
+) -> None:
+    # The reset terminates run-1, but a record it had started may still be writing.
+    started, checked, finished = _states(new_member(points=0))
+    _record(sessions, checked, "run-1")
+    assert _record(sessions, started, "run-after-reset") == "running"
+
+    assert _record(sessions, finished, "run-1") == "running"
+    assert _record(sessions, checked, "run-after-reset") == "needs_attention"
+    assert _record(sessions, finished, "run-1") == "needs_attention"
+    with sessions.begin() as session:
+        row = get_redemption(session, redemption_id=started.redemption_id)
+        assert (row.recorded_run_id, row.recorded_progress) == ("run-after-reset", 1)
+
+
+def test_a_second_reset_replaces_both_earlier_runs(
+    sessions: sessionmaker[Session], new_member: MemberFactory, seeded_catalog: None
+) -> None:
+    started, checked, finished = _states(new_member(points=0))
+    _record(sessions, finished, "run-1")
+    _record(sessions, checked, "run-2")
+    assert _record(sessions, started, "run-3") == "running"
+
+    assert _record(sessions, finished, "run-2") == "running"
+    assert _record(sessions, finished, "run-1") == "running"
+    assert _record(sessions, finished, "run-3") == "failed"
