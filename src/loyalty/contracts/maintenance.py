@@ -63,7 +63,7 @@ class ExpirySummary(Contract):
     notices: int = Field(default=0, description="Advance notices announced by this run.")
     lots_postponed: int = Field(
         default=0,
-        description="Lots past their date not expired: a notice was owed (POL-EXPIRY-001).",
+        description="Lots whose date moved: a notice missed its day (POL-EXPIRY-001).",
     )
 
 

@@ -55,28 +55,37 @@ def postponed_until(
     notice_days_before: tuple[int, ...],
     sent: Mapping[int, dt.datetime],
 ) -> dt.datetime | None:
-    """The new date of an expiry due at ``as_of``, given when each notice went out
-    (``sent``: lead time -> time); None when it may run.
+    """The new date of an expiry, as the run at ``as_of`` sees it, given when each
+    notice went out (``sent``: lead time -> time); None when it keeps its date.
 
     POL-EXPIRY-001: "Members receive a reminder 60 days and again 14 days before
     an expiry ... An expiry may not run for a member who was not sent both
     notices; the run is postponed until the notices have gone out." The reading
     chosen is the one a member can rely on: a notice counts only if it went out
     its full lead time before the date (a lot credited or extended too close to
-    its date got its notices late, if at all). An expiry owed a notice moves to
-    ``as_of`` plus the longest lead time, so every notice goes out on its day
-    for the new date (the longest one at once), and the date a notice
-    announces is the date the points expire.
+    its date got its notices late, if at all).
+
+    An expiry is owed a notice once that notice missed its day: it was not sent
+    in time and sending it at ``as_of`` would be late too. That is known before
+    the date, so the date moves then, while the points are still spendable: a
+    date that passed first would leave them out of the balance until a run
+    moved it. The new date is the later of the old date and ``as_of``, plus the
+    longest lead time, so every notice goes out on its day for the new date
+    (the longest one at once, if the old date has passed), and the date a
+    notice announces is the date the points expire.
     """
     owed = [
         days
         for days in notice_days_before
-        if days not in sent
-        or not notice_in_time(expires_at=expires_at, sent_at=sent[days], days=days)
+        if not notice_in_time(expires_at=expires_at, sent_at=as_of, days=days)
+        and (
+            days not in sent
+            or not notice_in_time(expires_at=expires_at, sent_at=sent[days], days=days)
+        )
     ]
     if not owed:
         return None
-    return as_of + dt.timedelta(days=max(notice_days_before))
+    return max(expires_at, as_of) + dt.timedelta(days=max(notice_days_before))
 
 
 def per_tier_ints(raw: object, *, name: str) -> dict[Tier, int]:

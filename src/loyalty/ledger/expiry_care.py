@@ -6,10 +6,12 @@
   lead time) recorded once, with the run's time (``sent_at``); a run gets back
   every notice it recorded, also after a retry, so the notices it announces are
   never lost between the two.
-- ``ready_to_expire`` (the expiry run, account locked): of a member's lots past
-  their date, those whose notices all went out in time; the others are
-  postponed (``domain.expiry.postponed_until``): the lot's date moves, audited,
-  and the run's notice step announces the new date. No points move, so no entry.
+- ``ready_to_expire`` (the expiry run, account locked): of a member's lots up to
+  the longest lead time ahead, those past their date whose notices all went out
+  in time; a lot owed a notice is postponed (``domain.expiry.postponed_until``),
+  before its date if the notice's day has already passed: the lot's date moves,
+  audited, and the run's notice step announces the new date. No points move, so
+  no entry.
 - ``extend`` (support): push the lots expiring on one date back by some days,
   within the tier's maximum and the 12-month count. No points move, so no ledger
   entry: the extension row and an audit row, in the lots' transaction.
@@ -134,11 +136,13 @@ def ready_to_expire(
     as_of: dt.datetime,
     notice_days_before: tuple[int, ...],
 ) -> tuple[list[PointLot], int]:
-    """Of one member's lots past their date, those whose notices all went out in time;
-    how many wait.
+    """Of one member's ``lots``, those past their date whose notices all went out in
+    time; how many were postponed.
 
-    A lot that waits gets its new date here (and an audit row saying why), in
-    the caller's transaction, with the member's account locked.
+    ``lots`` may include lots not yet due: one owed a notice whose day has passed
+    is postponed now rather than on its date. A postponed lot gets its new date
+    here (and an audit row saying why), in the caller's transaction, with the
+    member's account locked.
     """
     if not lots:
         return [], 0
@@ -154,7 +158,8 @@ def ready_to_expire(
             sent=sent.get(lot.expires_at, {}),
         )
         if until is None:
-            ready.append(lot)
+            if lot.expires_at <= as_of:
+                ready.append(lot)
             continue
         audit.record(
             session,

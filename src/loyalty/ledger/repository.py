@@ -466,21 +466,28 @@ class Ledger:
     ) -> ExpiryRun:
         """Post an expiry entry for every lot past its date that still has points,
         once the member was sent every advance notice (``notice_days_before``) for it;
-        a lot still owed a notice is postponed instead (``expiry_care.ready_to_expire``).
+        a lot owed a notice is postponed instead (``expiry_care.ready_to_expire``),
+        before its date when the notice's day has passed.
 
         One transaction per member keeps locks short. The key names the lot and
         its cumulative expired total, so re-running is a no-op while a lot that
         later regains points (a refund into an expired lot) expires again.
         """
         as_of = as_of or self._clock()
-        due = select(PointLot.member_id).where(PointLot.expires_at <= as_of, PointLot.remaining > 0)
+        # Lots up to the longest lead time ahead may already be owed a notice.
+        horizon = as_of + dt.timedelta(days=max(notice_days_before, default=0))
+        due = select(PointLot.member_id).where(
+            PointLot.expires_at <= horizon, PointLot.remaining > 0
+        )
         if member_id is not None:
             due = due.where(PointLot.member_id == member_id)
         with self._sessions() as session:
             members = session.scalars(due.distinct().order_by(PointLot.member_id)).all()
         lots_expired = points_expired = lots_postponed = 0
         for member_id in members:
-            count, points, postponed = self._expire_member(member_id, as_of, notice_days_before)
+            count, points, postponed = self._expire_member(
+                member_id, as_of, horizon, notice_days_before
+            )
             lots_expired += count
             points_expired += points
             lots_postponed += postponed
@@ -529,21 +536,25 @@ class Ledger:
             return found
 
     def _expire_member(
-        self, member_id: str, as_of: dt.datetime, notice_days_before: tuple[int, ...]
+        self,
+        member_id: str,
+        as_of: dt.datetime,
+        horizon: dt.datetime,
+        notice_days_before: tuple[int, ...],
     ) -> tuple[int, int, int]:
         with self._sessions.begin() as session:
             op = Operation(session, lock_account(session, member_id))
-            past = session.scalars(
+            soon = session.scalars(
                 select(PointLot)
                 .where(
                     PointLot.member_id == member_id,
-                    PointLot.expires_at <= as_of,
+                    PointLot.expires_at <= horizon,
                     PointLot.remaining > 0,
                 )
                 .order_by(PointLot.expires_at, PointLot.id)
             ).all()
             due, postponed = expiry_care.ready_to_expire(
-                session, list(past), as_of=as_of, notice_days_before=notice_days_before
+                session, list(soon), as_of=as_of, notice_days_before=notice_days_before
             )
             total = 0
             for lot in due:

@@ -173,3 +173,35 @@ def test_a_lot_owed_its_notices_waits_for_them_then_expires(
     assert [[n.days_before for n in run] for run in runs] == [[longest], [shortest]]
     assert (expired.lots_postponed, expired.points_expired) == (0, 100)
     assert timed_ledger.reconcile(member_id=member) == []
+
+
+def test_points_owed_a_notice_stay_spendable_past_their_old_date(
+    timed_ledger: Ledger, clock: FakeClock, new_member: MemberFactory
+) -> None:
+    # Credited 10 days before its date, the lot can get neither notice in time, so its
+    # expiry will be postponed; until then the member must not lose the points.
+    longest, _ = NOTICE_DAYS
+    member = new_member()
+    accrue(timed_ledger, member, 100, days=10)
+    clock.now = T0 + dt.timedelta(hours=2)  # the next daily run
+    run = expire(timed_ledger, member, clock.now)
+    clock.now = T0 + dt.timedelta(days=10, hours=1)  # past the old date, before that day's run
+
+    balance = timed_ledger.balance(member_id=member)
+    [lot] = timed_ledger.expiring(member_id=member)
+    assert (run.lots_postponed, run.points_expired) == (1, 0)
+    assert balance.available == 100
+    assert (lot.expires_at, lot.points) == (T0 + dt.timedelta(days=10 + longest), 100)
+
+
+def test_a_lot_whose_notices_can_still_go_out_in_time_keeps_its_date(
+    timed_ledger: Ledger, clock: FakeClock, new_member: MemberFactory
+) -> None:
+    longest, _ = NOTICE_DAYS
+    member = new_member()
+    accrue(timed_ledger, member, 100, days=longest)
+    run = expire(timed_ledger, member, clock.now)  # the 60-day notice is due today, not late
+
+    [lot] = timed_ledger.expiring(member_id=member)
+    assert run.lots_postponed == 0
+    assert lot.expires_at == T0 + dt.timedelta(days=longest)

@@ -37,12 +37,16 @@ async def test_each_lead_time_is_announced_once_per_expiry(
     ledger: Ledger,
 ) -> None:
     longest, shortest = PolicyBook(POLICIES).expiry_rules().notice_days_before  # 60, 14
-    member = new_member(points=700, expires_in=dt.timedelta(days=shortest - 2))
-    ledger.accrue(
+    # 700 points reach their 60-day notice today; 300 points, whose 60-day notice went
+    # out on its day, reach their 14-day one; 50 points are further off than any notice.
+    member = new_member(points=700, expires_in=dt.timedelta(days=longest, hours=-3))
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=shortest, hours=-3)
+    ledger.accrue(member_id=member, points=300, expires_at=soon, idempotency_key=unique_id("soon"))
+    ledger.record_notices(
+        as_of=soon - dt.timedelta(days=longest),
+        days_before=(longest,),
+        run_key=unique_id("earlier-run"),
         member_id=member,
-        points=300,
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=longest - 5),
-        idempotency_key=unique_id("later"),
     )
     ledger.accrue(
         member_id=member,
@@ -54,15 +58,16 @@ async def test_each_lead_time_is_announced_once_per_expiry(
 
     first = await run_expiry(api, member)
     second = await run_expiry(api, member)
-    await eventually(lambda: len(receiver.events("points.expiring")) == 3)
+    await eventually(lambda: len(receiver.events("points.expiring")) == 2)
 
     notices = sorted(
         (r.event["data"]["points"], r.event["data"]["days_before"])
         for r in receiver.events("points.expiring")
         if r.event["data"]["member_id"] == member
     )
-    assert (first.notices, second.notices) == (3, 0)
-    assert notices == [(300, longest), (700, shortest), (700, longest)]
+    assert (first.notices, second.notices) == (2, 0)
+    assert (first.lots_postponed, second.lots_postponed) == (0, 0)
+    assert notices == [(300, shortest), (700, longest)]
 
 
 def past_due_lot(

@@ -35,3 +35,29 @@ def test_an_expiry_owed_a_notice_moves_by_the_longest_lead_time() -> None:
     assert postponed({LONGEST: before(LONGEST)}) == later  # the second never went out
     # Credited 10 days before its date: both notices went out, too late.
     assert postponed({d: before(SHORTEST - 5) for d in DAYS}) == later
+
+
+def test_an_expiry_not_yet_due_moves_once_a_notice_missed_its_day() -> None:
+    # Seen by a run 10 days before the date: the 60-day notice can no longer go out in
+    # time, so the date moves now, by the longest lead time from the old date.
+    run = before(10)
+    assert postponed_until(
+        expires_at=DATE, as_of=run, notice_days_before=DAYS, sent={}
+    ) == DATE + dt.timedelta(days=LONGEST)
+    # Every notice whose day has passed went out in time; the 14-day one is still to come.
+    assert (
+        postponed_until(
+            expires_at=DATE,
+            as_of=before(SHORTEST + 3),
+            notice_days_before=DAYS,
+            sent={LONGEST: before(LONGEST)},
+        )
+        is None
+    )
+    # Nothing is due yet.
+    assert (
+        postponed_until(
+            expires_at=DATE, as_of=before(LONGEST + 1), notice_days_before=DAYS, sent={}
+        )
+        is None
+    )
