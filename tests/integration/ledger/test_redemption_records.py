@@ -71,16 +71,7 @@ def test_an_older_state_of_the_same_run_never_overwrites_a_newer_one(
     assert _record(sessions, finished, "run-1") == "failed"  # a repeat is harmless
 
 
-def test_a_record_from_another_run_of_the_redemption_applies(
-    sessions: sessionmaker[Session], new_member: MemberFactory, seeded_catalog: None
-) -> None:
-    started, _, finished = _states(new_member(points=0))
-    _record(sessions, finished, "run-1")
-
-    assert _record(sessions, started, "run-after-reset") == "running"
-
-
-def test_a_late_record_from_a_run_that_a_reset_replaced_changes_nothing(
+def test_a_reset_runs_record_applies_and_a_late_one_of_the_run_it_replaced_does_not(
     sessions: sessionmaker[Session], new_member: MemberFactory, seeded_catalog: None
 ) -> None:
     # The reset terminates run-1, but a record it had started may still be writing.
