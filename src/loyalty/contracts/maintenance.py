@@ -59,7 +59,7 @@ class ExpireDue(Contract):
 class ExpirySummary(Contract):
     lots_expired: int
     points_expired: int
-    members: int
+    members: int = Field(description="Members with a lot expired or postponed by this run.")
     notices: int = Field(default=0, description="Advance notices announced by this run.")
     lots_postponed: int = Field(
         default=0,

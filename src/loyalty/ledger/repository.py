@@ -483,7 +483,7 @@ class Ledger:
             due = due.where(PointLot.member_id == member_id)
         with self._sessions() as session:
             members = session.scalars(due.distinct().order_by(PointLot.member_id)).all()
-        lots_expired = points_expired = lots_postponed = 0
+        lots_expired = points_expired = lots_postponed = affected = 0
         for member_id in members:
             count, points, postponed = self._expire_member(
                 member_id, as_of, horizon, notice_days_before
@@ -491,10 +491,11 @@ class Ledger:
             lots_expired += count
             points_expired += points
             lots_postponed += postponed
+            affected += bool(count or postponed)
         return ExpiryRun(
             lots_expired=lots_expired,
             points_expired=points_expired,
-            members=len(members),
+            members=affected,
             lots_postponed=lots_postponed,
         )
 

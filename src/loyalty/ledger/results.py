@@ -25,7 +25,10 @@ class EntryResult:
 
 @dataclass(frozen=True)
 class ExpiryRun:
-    """What one ``expire`` run posted, and how many lots it postponed (notices owed)."""
+    """What one ``expire`` run posted, and how many lots it postponed (notices owed).
+
+    ``members`` counts the members with a lot expired or postponed.
+    """
 
     lots_expired: int
     points_expired: int
