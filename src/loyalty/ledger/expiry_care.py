@@ -6,12 +6,13 @@
   lead time) recorded once, with the run's time (``sent_at``); a run gets back
   every notice it recorded, also after a retry, so the notices it announces are
   never lost between the two.
-- ``ready_to_expire`` (the expiry run, account locked): of a member's lots up to
-  the longest lead time ahead, those past their date whose notices all went out
-  in time; a lot owed a notice is postponed (``domain.expiry.postponed_until``),
-  before its date if the notice's day has already passed: the lot's date moves,
-  audited, and the run's notice step announces the new date. No points move, so
-  no entry.
+- ``needs_the_run`` / ``lots_needing_the_run``: the lots an expiry run acts on,
+  those past their date and those owed a notice whose day has passed.
+- ``ready_to_expire`` (the expiry run, account locked): of those, the ones past
+  their date whose notices all went out in time; a lot owed a notice is
+  postponed (``domain.expiry.postponed_until``), before its date if the
+  notice's day has already passed: the lot's date moves, audited, and the run's
+  notice step announces the new date. No points move, so no entry.
 - ``extend`` (support): push the lots expiring on one date back by some days,
   within the tier's maximum and the 12-month count. No points move, so no ledger
   entry: the extension row and an audit row, in the lots' transaction.
@@ -29,7 +30,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Integer, func, literal, select
+from sqlalchemy import ColumnElement, DateTime, Integer, and_, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -129,6 +130,46 @@ def notices_sent(
     return sent
 
 
+def needs_the_run(as_of: dt.datetime, notice_days_before: tuple[int, ...]) -> ColumnElement[bool]:
+    """SQL for a lot the expiry run at ``as_of`` must act on: it has points and is
+    past its date, or is owed a notice whose day has passed.
+
+    The same rule as ``domain.expiry.postponed_until`` (a notice of ``days`` is in
+    time when sent before ``expires_at - (days - 1)``, whole days rounded up), so
+    a run locks only the members it has work for, not every member with points
+    expiring within the longest lead time.
+    """
+    acts = [PointLot.expires_at <= as_of]
+    for days in notice_days_before:
+        slack = dt.timedelta(days=days - 1)
+        sent_in_time = exists().where(
+            ExpiryNotice.member_id == PointLot.member_id,
+            ExpiryNotice.expires_at == PointLot.expires_at,
+            ExpiryNotice.days_before == days,
+            func.coalesce(ExpiryNotice.sent_at, ExpiryNotice.created_at)
+            < PointLot.expires_at - slack,
+        )
+        acts.append(and_(PointLot.expires_at <= as_of + slack, ~sent_in_time))
+    return and_(PointLot.remaining > 0, or_(*acts))
+
+
+def lots_needing_the_run(
+    session: Session,
+    *,
+    as_of: dt.datetime,
+    notice_days_before: tuple[int, ...],
+    member_id: str,
+) -> list[PointLot]:
+    """One member's lots that ``needs_the_run`` selects, soonest first."""
+    return list(
+        session.scalars(
+            select(PointLot)
+            .where(PointLot.member_id == member_id, needs_the_run(as_of, notice_days_before))
+            .order_by(PointLot.expires_at, PointLot.id)
+        )
+    )
+
+
 def ready_to_expire(
     session: Session,
     lots: list[PointLot],
@@ -136,13 +177,13 @@ def ready_to_expire(
     as_of: dt.datetime,
     notice_days_before: tuple[int, ...],
 ) -> tuple[list[PointLot], int]:
-    """Of one member's ``lots``, those past their date whose notices all went out in
-    time; how many were postponed.
+    """Of one member's ``lots`` (``lots_needing_the_run``), those past their date
+    whose notices all went out in time; how many were postponed.
 
-    ``lots`` may include lots not yet due: one owed a notice whose day has passed
-    is postponed now rather than on its date. A postponed lot gets its new date
-    here (and an audit row saying why), in the caller's transaction, with the
-    member's account locked.
+    A lot not yet due that is owed a notice whose day has passed is postponed
+    now rather than on its date. A postponed lot gets its new date here (and an
+    audit row saying why), in the caller's transaction, with the member's
+    account locked.
     """
     if not lots:
         return [], 0

@@ -474,20 +474,14 @@ class Ledger:
         later regains points (a refund into an expired lot) expires again.
         """
         as_of = as_of or self._clock()
-        # Lots up to the longest lead time ahead may already be owed a notice.
-        horizon = as_of + dt.timedelta(days=max(notice_days_before, default=0))
-        due = select(PointLot.member_id).where(
-            PointLot.expires_at <= horizon, PointLot.remaining > 0
-        )
+        due = select(PointLot.member_id).where(expiry_care.needs_the_run(as_of, notice_days_before))
         if member_id is not None:
             due = due.where(PointLot.member_id == member_id)
         with self._sessions() as session:
             members = session.scalars(due.distinct().order_by(PointLot.member_id)).all()
         lots_expired = points_expired = lots_postponed = affected = 0
         for member_id in members:
-            count, points, postponed = self._expire_member(
-                member_id, as_of, horizon, notice_days_before
-            )
+            count, points, postponed = self._expire_member(member_id, as_of, notice_days_before)
             lots_expired += count
             points_expired += points
             lots_postponed += postponed
@@ -537,25 +531,15 @@ class Ledger:
             return found
 
     def _expire_member(
-        self,
-        member_id: str,
-        as_of: dt.datetime,
-        horizon: dt.datetime,
-        notice_days_before: tuple[int, ...],
+        self, member_id: str, as_of: dt.datetime, notice_days_before: tuple[int, ...]
     ) -> tuple[int, int, int]:
         with self._sessions.begin() as session:
             op = Operation(session, lock_account(session, member_id))
-            soon = session.scalars(
-                select(PointLot)
-                .where(
-                    PointLot.member_id == member_id,
-                    PointLot.expires_at <= horizon,
-                    PointLot.remaining > 0,
-                )
-                .order_by(PointLot.expires_at, PointLot.id)
-            ).all()
+            lots = expiry_care.lots_needing_the_run(
+                session, as_of=as_of, notice_days_before=notice_days_before, member_id=member_id
+            )
             due, postponed = expiry_care.ready_to_expire(
-                session, list(soon), as_of=as_of, notice_days_before=notice_days_before
+                session, lots, as_of=as_of, notice_days_before=notice_days_before
             )
             total = 0
             for lot in due:

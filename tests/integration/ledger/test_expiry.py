@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.domain.expiry import postponed_until
 from loyalty.errors import InsufficientPointsError
+from loyalty.ledger import expiry_care
+from loyalty.ledger.models import ExpiryNotice
 from loyalty.ledger.repository import Ledger
 from loyalty.ledger.results import ExpiryRun
 from tests.conftest import MemberFactory, unique_id
@@ -205,3 +210,109 @@ def test_a_lot_whose_notices_can_still_go_out_in_time_keeps_its_date(
     [lot] = timed_ledger.expiring(member_id=member)
     assert run.lots_postponed == 0
     assert lot.expires_at == T0 + dt.timedelta(days=longest)
+
+
+def test_the_run_visits_only_lots_past_their_date_or_owed_a_notice(
+    timed_ledger: Ledger,
+    clock: FakeClock,
+    sessions: sessionmaker[Session],
+    new_member: MemberFactory,
+) -> None:
+    # The same rule as postponed_until, in SQL, so a daily run does not lock every
+    # member with points expiring within 60 days.
+    longest, shortest = NOTICE_DAYS
+    member = new_member()
+    lots = {
+        "past": -1,
+        "owed, 10 days left": 10,
+        "notice due today, in time": longest,
+        "beyond every notice": longest + 5,
+        "60-day sent in time, 14-day not yet due": shortest + 3,
+        "60-day sent in time, 14-day missed": shortest - 3,
+    }
+    clock.now = T0 - dt.timedelta(days=longest)  # credited long enough ago
+    for days in lots.values():
+        accrue(timed_ledger, member, 10, days=days)
+    clock.now = T0
+    # Each on its day, the earlier date first (a notice is recorded once, ever).
+    for name in ("60-day sent in time, 14-day missed", "60-day sent in time, 14-day not yet due"):
+        date = T0 + dt.timedelta(days=lots[name])
+        timed_ledger.record_notices(
+            as_of=date - dt.timedelta(days=longest),
+            days_before=(longest,),
+            run_key=unique_id("run"),
+            member_id=member,
+        )
+
+    with sessions() as session:
+        visited = expiry_care.lots_needing_the_run(
+            session, as_of=T0, notice_days_before=NOTICE_DAYS, member_id=member
+        )
+    dates = {lot.expires_at for lot in visited}
+    expected = {"past", "owed, 10 days left", "60-day sent in time, 14-day missed"}
+    assert dates == {T0 + dt.timedelta(days=lots[name]) for name in expected}
+
+
+# A lot: hours from the run to its date, and for each lead time the hours before
+# the date its notice went out (None: never).
+_LOTS = st.lists(
+    st.tuples(
+        st.integers(min_value=-72, max_value=24 * 70),
+        st.tuples(*[st.none() | st.integers(min_value=0, max_value=24 * 70) for _ in NOTICE_DAYS]),
+    ),
+    min_size=1,
+    max_size=8,
+    unique_by=lambda lot: lot[0],
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(lots=_LOTS)
+def test_the_runs_sql_selects_exactly_the_lots_the_postponement_rule_acts_on(
+    lots: list[tuple[int, tuple[int | None, ...]]],
+    timed_ledger: Ledger,
+    clock: FakeClock,
+    sessions: sessionmaker[Session],
+    new_member: MemberFactory,
+) -> None:
+    member = new_member()
+    clock.now = T0 - dt.timedelta(days=365)
+    expected: set[dt.datetime] = set()
+    with sessions.begin() as session:
+        for hours, sent_before in lots:
+            date = T0 + dt.timedelta(hours=hours)
+            timed_ledger.accrue(
+                member_id=member, points=5, expires_at=date, idempotency_key=unique_id("lot")
+            )
+            sent = {
+                days: date - dt.timedelta(hours=before)
+                for days, before in zip(NOTICE_DAYS, sent_before, strict=True)
+                if before is not None
+            }
+            for days, at in sent.items():
+                session.add(
+                    ExpiryNotice(
+                        member_id=member,
+                        expires_at=date,
+                        days_before=days,
+                        points=5,
+                        run_key="property",
+                        sent_at=at,
+                    )
+                )
+            moves = postponed_until(
+                expires_at=date, as_of=T0, notice_days_before=NOTICE_DAYS, sent=sent
+            )
+            if date <= T0 or moves is not None:
+                expected.add(date)
+    clock.now = T0
+
+    with sessions() as session:
+        visited = expiry_care.lots_needing_the_run(
+            session, as_of=T0, notice_days_before=NOTICE_DAYS, member_id=member
+        )
+    assert {lot.expires_at for lot in visited} == expected
