@@ -154,6 +154,11 @@ class RedemptionWorkflow:
         self._cancellable = True  # until the capture starts or the unwind begins
         self._alerted = False  # the needs_attention alert is raised once per saga
 
+    @property
+    def _cancel_wins(self) -> bool:
+        """A cancel that lands now ends the saga (safe-cancellation runs, before the capture)."""
+        return self._safe and self._cancellable
+
     @workflow.run
     async def run(self, request: RedemptionRequest) -> RedemptionState:
         self._safe = workflow.patched(SAFE_CANCELLATION_PATCH)
@@ -409,7 +414,7 @@ class RedemptionWorkflow:
             wait_for_cancellation=self._safe,
             local=local,
         )
-        if self._safe and self._cancellable:
+        if self._cancel_wins:
             self._check_cancel()  # a cancel that arrived while the step landed
         return value
 
@@ -485,10 +490,10 @@ class RedemptionWorkflow:
         try:
             await fan_out(announced, local=self._local)
         except ActivityError as error:
-            if self._safe and self._cancellable and is_cancelled_exception(error):
+            if self._cancel_wins and is_cancelled_exception(error):
                 raise asyncio.CancelledError() from error
             raise
-        if self._safe and self._cancellable:
+        if self._cancel_wins:
             self._check_cancel()
 
     async def _best_effort(
@@ -509,10 +514,10 @@ class RedemptionWorkflow:
             else:
                 await workflow.execute_activity(activity, argument, **options)
         except FailureError as error:
-            if self._safe and self._cancellable and is_cancelled_exception(error):
+            if self._cancel_wins and is_cancelled_exception(error):
                 raise asyncio.CancelledError() from error
             workflow.logger.warning("best-effort %s failed: %s", step.value, error)
-        if self._safe and self._cancellable:
+        if self._cancel_wins:
             self._check_cancel()
 
     # -- queries and updates -------------------------------------------------
